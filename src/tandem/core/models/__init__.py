@@ -1,0 +1,21 @@
+"""Core models, re-exported: ``from tandem.core.models import Engagement``."""
+
+from tandem.core.models.audit import AppendOnlyError, ChangeLog
+from tandem.core.models.base import ChangeLoggedModel, EngagementScopedModel
+from tandem.core.models.engagements import Engagement, EngagementParty, RoleAssignment
+from tandem.core.models.organizations import Organization
+from tandem.core.models.progress import Progress
+from tandem.core.models.users import User
+
+__all__ = [
+    "AppendOnlyError",
+    "ChangeLog",
+    "ChangeLoggedModel",
+    "Engagement",
+    "EngagementParty",
+    "EngagementScopedModel",
+    "Organization",
+    "Progress",
+    "RoleAssignment",
+    "User",
+]
