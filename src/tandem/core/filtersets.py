@@ -1,0 +1,109 @@
+"""One FilterSet per model, shared by the UI tables and the API (explicit ``<fk>_id`` filters)."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q, QuerySet
+
+from tandem.core.choices import (
+    AuditAction,
+    AuditSource,
+    EngagementKind,
+    OrganizationKind,
+    Phase,
+    Role,
+    Side,
+)
+from tandem.core.models import (
+    ChangeLog,
+    Engagement,
+    EngagementParty,
+    Organization,
+    RoleAssignment,
+    User,
+)
+
+
+class SearchFilterSet(django_filters.FilterSet):
+    """Adds ``q``: a case-insensitive search over ``search_fields``."""
+
+    search_fields: tuple[str, ...] = ()
+    q = django_filters.CharFilter(method="search", label="Search")
+
+    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        condition = Q()
+        for field in self.search_fields:
+            condition |= Q(**{f"{field}__icontains": value})
+        return queryset.filter(condition)
+
+
+class OrganizationFilterSet(SearchFilterSet):
+    search_fields = ("name", "notes")
+    kind = django_filters.MultipleChoiceFilter(choices=OrganizationKind.choices)
+
+    class Meta:
+        model = Organization
+        fields = ["kind", "time_zone"]
+
+
+class EngagementFilterSet(SearchFilterSet):
+    search_fields = ("name", "client__name", "description")
+    kind = django_filters.MultipleChoiceFilter(choices=EngagementKind.choices)
+    phase = django_filters.MultipleChoiceFilter(choices=Phase.choices)
+    client_id = django_filters.NumberFilter(field_name="client_id")
+
+    class Meta:
+        model = Engagement
+        fields = ["kind", "phase", "client_id", "currency", "time_zone"]
+
+
+class EngagementPartyFilterSet(SearchFilterSet):
+    search_fields = ("organization__name", "scope_summary")
+    side = django_filters.MultipleChoiceFilter(choices=Side.choices)
+    engagement_id = django_filters.NumberFilter(field_name="engagement_id")
+    organization_id = django_filters.NumberFilter(field_name="organization_id")
+
+    class Meta:
+        model = EngagementParty
+        fields = ["side", "engagement_id", "organization_id"]
+
+
+class RoleAssignmentFilterSet(SearchFilterSet):
+    search_fields = ("user__full_name", "user__email", "note")
+    role = django_filters.MultipleChoiceFilter(choices=Role.choices)
+    engagement_id = django_filters.NumberFilter(field_name="engagement_id")
+    user_id = django_filters.NumberFilter(field_name="user_id")
+    organization_id = django_filters.NumberFilter(field_name="user__organization_id")
+
+    class Meta:
+        model = RoleAssignment
+        fields = ["role", "engagement_id", "user_id", "organization_id"]
+
+
+class UserFilterSet(SearchFilterSet):
+    search_fields = ("full_name", "email", "job_title")
+    organization_id = django_filters.NumberFilter(field_name="organization_id")
+
+    class Meta:
+        model = User
+        fields = ["organization_id", "is_active", "is_staff"]
+
+
+class ChangeLogFilterSet(SearchFilterSet):
+    search_fields = ("object_repr", "user_name", "message")
+    action = django_filters.MultipleChoiceFilter(choices=AuditAction.choices)
+    source = django_filters.MultipleChoiceFilter(choices=AuditSource.choices)
+    engagement_id = django_filters.NumberFilter(field_name="engagement_id")
+    user_id = django_filters.NumberFilter(field_name="user_id")
+    object_type = django_filters.CharFilter(field_name="content_type__model", label="Object type")
+    object_id = django_filters.CharFilter(field_name="object_id")
+    request_id = django_filters.UUIDFilter(field_name="request_id")
+    time_after = django_filters.IsoDateTimeFilter(field_name="time", lookup_expr="gte")
+    time_before = django_filters.IsoDateTimeFilter(field_name="time", lookup_expr="lt")
+
+    class Meta:
+        model = ChangeLog
+        fields = ["action", "source", "engagement_id", "user_id", "request_id"]

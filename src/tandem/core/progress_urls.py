@@ -1,0 +1,5 @@
+"""Routes for polling background work."""
+
+app_name = "progress"
+
+urlpatterns: list = []
