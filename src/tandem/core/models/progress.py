@@ -66,7 +66,7 @@ class Progress(models.Model):
         return f"{self.label}: {self.get_state_display()} {self.percent}%"
 
     def get_absolute_url(self) -> str:
-        return reverse("core:progress_detail", args=[self.pk])
+        return reverse("progress:detail", args=[self.pk])
 
     @property
     def finished(self) -> bool:
