@@ -185,6 +185,9 @@ STORAGES = {
 }
 MEDIA_ROOT = DATA_DIR / "media"
 WHITENOISE_USE_FINDERS = DEBUG
+if DEBUG:
+    # WhiteNoise serves from the finders in debug mode but still expects the directory.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -94,13 +94,17 @@ def engagement_ids_for(user: User | AnonymousUser, area: str, action: str) -> An
 
 
 def vendor_privacy_filter(user: User | AnonymousUser, owner_lookup: str) -> Q:
-    """Rows owned by another vendor are hidden from a vendor's people."""
+    """Rows owned by another vendor are hidden from a vendor's people.
+
+    ``owner_lookup`` is the path to the owning organization; ``"self"`` for organizations.
+    """
     organization = getattr(user, "organization", None)
     if organization is None or organization.kind != OrganizationKind.VENDOR:
         return Q()
-    return ~Q(**{f"{owner_lookup}__kind": OrganizationKind.VENDOR}) | Q(
-        **{owner_lookup: organization.pk}
+    kind, identity = (
+        ("kind", "pk") if owner_lookup == "self" else (f"{owner_lookup}__kind", owner_lookup)
     )
+    return ~Q(**{kind: OrganizationKind.VENDOR}) | Q(**{identity: organization.pk})
 
 
 class RestrictedQuerySet(models.QuerySet):

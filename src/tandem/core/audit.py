@@ -166,6 +166,15 @@ def _after_delete(sender: type[models.Model], instance: models.Model, **kwargs: 
     record(instance, action=AuditAction.DELETE, before=snapshot(instance), after=None)
 
 
+def history_of(obj: models.Model) -> Any:
+    """The audit records of one object, newest first."""
+    from tandem.core.models import ChangeLog
+
+    return ChangeLog.objects.filter(
+        content_type=ContentType.objects.get_for_model(type(obj)), object_id=str(obj.pk)
+    )
+
+
 def connect_signals() -> None:
     pre_save.connect(_before_save, dispatch_uid="tandem_audit_pre_save")
     post_save.connect(_after_save, dispatch_uid="tandem_audit_post_save")

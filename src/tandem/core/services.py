@@ -63,9 +63,7 @@ def add_party(
 
 
 @transaction.atomic
-def assign_role(
-    *, engagement: Engagement, user: User, role: str, note: str = ""
-) -> RoleAssignment:
+def assign_role(*, engagement: Engagement, user: User, role: str, note: str = "") -> RoleAssignment:
     assignment = RoleAssignment(engagement=engagement, user=user, role=role, note=note)
     assignment.full_clean()
     assignment.save()

@@ -94,13 +94,13 @@ class ChangeLog(models.Model):
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.object_repr} by {self.user_name}"
 
-    def get_absolute_url(self) -> str:
-        return reverse("core:changelog_detail", args=[self.pk])
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AppendOnlyError("The audit trail is append-only: records cannot be updated.")
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("core:changelog_detail", args=[self.pk])
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("The audit trail is append-only: records cannot be deleted.")

@@ -77,8 +77,4 @@ class Organization(ChangeLoggedModel):
         visible = Q(pk=user.organization_id) | Q(
             engagement_parties__engagement__in=engagement_ids_for(user, "people", Action.VIEW)
         )
-        return (
-            queryset.filter(visible)
-            .filter(vendor_privacy_filter(user, "pk") if user.organization_id else Q())
-            .distinct()
-        )
+        return queryset.filter(visible).filter(vendor_privacy_filter(user, "self")).distinct()

@@ -97,7 +97,5 @@ class User(AbstractBaseUser, PermissionsMixin):
         if user.organization_id:
             shared |= Q(organization_id=user.organization_id)
         return (
-            queryset.filter(shared)
-            .filter(vendor_privacy_filter(user, "organization"))
-            .distinct()
+            queryset.filter(shared).filter(vendor_privacy_filter(user, "organization")).distinct()
         )

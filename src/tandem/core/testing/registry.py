@@ -1,0 +1,60 @@
+"""Registration for the generic access tests.
+
+Every engagement-scoped model registers a maker: ``maker(engagement, owner)`` returns a
+saved instance in ``engagement``; when the model has an ``owner_lookup``, the instance
+belongs to organization ``owner`` (a party to that engagement). The generic tests in
+``tests/test_access_matrix.py`` walk every registered model and fail for any scoped model
+that has not registered, so a new model is covered by registering it here or in its app's
+``testing/makers.py`` (imported by the tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import models
+
+from tandem.core.models import Engagement, Organization
+
+Maker = Callable[[Engagement, Organization], models.Model]
+
+MAKERS: dict[type[models.Model], Maker] = {}
+
+
+def register(model: type[models.Model]) -> Callable[[Maker], Maker]:
+    def decorator(maker: Maker) -> Maker:
+        MAKERS[model] = maker
+        return maker
+
+    return decorator
+
+
+def load_all_makers() -> dict[type[models.Model], Maker]:
+    """Import every Tandem app's ``testing.makers`` module, then return the registry."""
+    import importlib
+    import importlib.util
+
+    from django.apps import apps
+
+    for config in apps.get_app_configs():
+        if config.name.startswith("tandem."):
+            module = f"{config.name}.testing.makers"
+            if importlib.util.find_spec(module) is not None:
+                importlib.import_module(module)
+    return MAKERS
+
+
+def scoped_models() -> list[type[models.Model]]:
+    """The engagement itself and every concrete subclass of ``EngagementScopedModel``."""
+    from django.apps import apps
+
+    from tandem.core.models import EngagementScopedModel
+
+    found: list[type[Any]] = [Engagement]
+    found += [
+        m
+        for m in apps.get_models()
+        if issubclass(m, EngagementScopedModel) and not m._meta.abstract
+    ]
+    return found
