@@ -1,0 +1,76 @@
+"""Signing in: e-mail logins through allauth, no self-service sign-up, MFA for admins."""
+
+from __future__ import annotations
+
+import pytest
+from allauth.mfa.models import Authenticator
+from django.urls import reverse
+
+from tandem.core.testing.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def test_sign_in_with_email_and_password(world, client) -> None:
+    response = client.post(
+        reverse("account_login"), {"login": "itlead@alpha.test", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert client.get("/").wsgi_request.user == world.it_lead
+
+
+def test_wrong_password_is_refused_without_saying_which_part(world, client) -> None:
+    response = client.post(
+        reverse("account_login"), {"login": "itlead@alpha.test", "password": "nope"}
+    )
+    assert response.status_code == 200
+    assert not response.wsgi_request.user.is_authenticated
+
+
+def test_there_is_no_self_service_sign_up(client) -> None:
+    response = client.post(
+        reverse("account_signup"),
+        {"email": "new@example.org", "password1": "Sup3r-secret!", "password2": "Sup3r-secret!"},
+    )
+    from tandem.core.models import User
+
+    assert not User.objects.filter(email="new@example.org").exists()
+    assert response.status_code in {200, 403}
+
+
+def test_pages_need_a_sign_in(client) -> None:
+    response = client.get("/engagements/")
+    assert response.status_code == 302
+    assert reverse("account_login") in response["Location"]
+
+
+def test_platform_admins_must_turn_on_two_factor(world, client, settings) -> None:
+    settings.TANDEM_REQUIRE_ADMIN_MFA = True
+    client.post(reverse("account_login"), {"login": "admin@tandem.test", "password": PASSWORD})
+    response = client.get("/engagements/")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_activate_totp")
+    # The activation page itself stays reachable.
+    assert client.get(reverse("mfa_activate_totp")).status_code == 200
+    Authenticator.objects.create(user=world.admin, type=Authenticator.Type.TOTP, data={})
+    assert client.get("/engagements/").status_code == 200
+
+
+def test_other_people_may_use_two_factor_but_need_not(world, client) -> None:
+    client.post(reverse("account_login"), {"login": "itlead@alpha.test", "password": PASSWORD})
+    assert client.get("/engagements/").status_code == 200
+    assert client.get(reverse("mfa_activate_totp")).status_code == 200
+
+
+def test_failed_logins_are_rate_limited(world, client, settings) -> None:
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "3/m/ip"}
+    from django.core.cache import cache
+
+    cache.clear()
+    url = reverse("account_login")
+    codes = [
+        client.post(url, {"login": "itlead@alpha.test", "password": "wrong"}).status_code
+        for _ in range(5)
+    ]
+    assert codes[:3] == [200, 200, 200]
+    assert 429 in codes[3:]
