@@ -83,15 +83,21 @@ def audit_context(
         _current.reset(token)
 
 
+# Models of installed libraries that are audited too, with the fields never to store.
+# Two-factor authenticators matter to a HIPAA audit; their secrets stay out of the trail.
+EXTRA_AUDITED: dict[str, frozenset[str]] = {"mfa.authenticator": frozenset({"data"})}
+
+
 def is_audited(model: type[models.Model]) -> bool:
     from tandem.core.models import ChangeLoggedModel, User
 
-    return issubclass(model, ChangeLoggedModel | User)
+    return issubclass(model, ChangeLoggedModel | User) or model._meta.label_lower in EXTRA_AUDITED
 
 
 def snapshot(instance: models.Model) -> dict[str, Any]:
     """The instance's concrete field values, JSON-safe, without the excluded (secret) fields."""
     excluded = set(getattr(instance, "audit_exclude", ()))
+    excluded |= EXTRA_AUDITED.get(instance._meta.label_lower, frozenset())
     data = {
         f.name: f.value_from_object(instance)
         for f in instance._meta.concrete_fields
@@ -114,7 +120,11 @@ def record(
     context = current()
     user, user_name = context.actor()
     engagement_id = getattr(instance, "audit_engagement_id", lambda: None)()
-    owner_id = getattr(instance, "audit_owner_id", lambda: None)()
+    owner_id = getattr(instance, "audit_owner_id", None)
+    if owner_id is not None:
+        owner_id = owner_id()
+    elif hasattr(instance, "user"):  # a library model belonging to a person
+        owner_id = getattr(instance.user, "organization_id", None)
     return ChangeLog.objects.create(
         user=user,
         user_name=user_name[:200],
