@@ -1,5 +1,14 @@
-"""Routes for polling background work."""
+"""Routes for background work: the progress page htmx polls, its JSON, the file it made."""
+
+from django.urls import path
+
+from tandem.core.views import progress as views
 
 app_name = "progress"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("export-audit/<int:engagement_pk>/", views.export_audit, name="export_audit"),
+    path("<uuid:pk>/", views.progress_detail, name="detail"),
+    path("<uuid:pk>.json", views.progress_json, name="json"),
+    path("<uuid:pk>/download/", views.progress_download, name="download"),
+]

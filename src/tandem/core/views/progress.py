@@ -1,0 +1,114 @@
+"""Pages that show background work: a progress bar htmx polls, a JSON twin, the download.
+
+One URL serves the whole page and, for htmx's polling requests, just the bar. Everything is
+read through ``Progress.objects.restrict(user)``: someone else's work answers 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from tandem.core.access import engagement_ids_for, is_platform_admin
+from tandem.core.choices import Action, ProgressState
+from tandem.core.models import Engagement, Progress
+from tandem.core.tasks import export_audit_csv, export_path, start_with_progress
+
+PAGE_TEMPLATE = "core/progress.html"
+BAR_TEMPLATE = "core/progress_bar.html"
+
+
+def _download_url(progress: Progress, user: Any) -> str | None:
+    """The download link, for the owner of finished work that produced a file."""
+    result = progress.result if isinstance(progress.result, dict) else {}
+    if progress.state != ProgressState.SUCCEEDED or progress.owner_id != user.pk:
+        return None
+    if not result.get("file_name"):
+        return None
+    return reverse("progress:download", args=[progress.pk])
+
+
+@login_required
+@require_GET
+def progress_detail(request: HttpRequest, pk: str) -> HttpResponse:
+    progress = get_object_or_404(
+        Progress.objects.restrict(request.user).select_related("engagement"), pk=pk
+    )
+    result = progress.result if isinstance(progress.result, dict) else {}
+    context = {
+        "progress": progress,
+        "download_url": _download_url(progress, request.user),
+        "result_rows": result.get("rows"),
+    }
+    template = BAR_TEMPLATE if getattr(request, "htmx", False) else PAGE_TEMPLATE
+    return render(request, template, context)
+
+
+@require_GET
+def progress_json(request: HttpRequest, pk: str) -> JsonResponse:
+    """For scripts: the same record as data (session or anonymous: 404 when out of scope)."""
+    progress = get_object_or_404(Progress.objects.restrict(request.user), pk=pk)
+    return JsonResponse(
+        {
+            "id": str(progress.pk),
+            "kind": progress.kind,
+            "label": progress.label,
+            "engagement": progress.engagement_id,
+            "state": progress.state,
+            "percent": progress.percent,
+            "message": progress.message,
+            "finished": progress.finished,
+            "result": progress.result,
+            "error": progress.error,
+            "created": progress.created.isoformat(),
+            "last_updated": progress.last_updated.isoformat(),
+            "url": request.build_absolute_uri(progress.get_absolute_url()),
+            "download_url": _download_url(progress, request.user),
+        }
+    )
+
+
+@login_required
+@require_GET
+def progress_download(request: HttpRequest, pk: str) -> FileResponse:
+    """The file a finished task produced, for the person who started it and nobody else."""
+    progress = get_object_or_404(
+        Progress.objects.filter(owner_id=request.user.pk, state=ProgressState.SUCCEEDED), pk=pk
+    )
+    result = progress.result if isinstance(progress.result, dict) else {}
+    try:
+        path = export_path(str(result.get("file_name", "")))
+    except ValueError:
+        raise Http404("This work produced no file.") from None
+    if not path.is_file():
+        raise Http404("The file is no longer available.")
+    return FileResponse(
+        path.open("rb"), as_attachment=True, filename=path.name, content_type="text/csv"
+    )
+
+
+@login_required
+@require_POST
+def export_audit(request: HttpRequest, engagement_pk: int) -> HttpResponse:
+    """Start exporting an engagement's audit trail (as this person may see it) to CSV."""
+    engagement = get_object_or_404(Engagement.objects.restrict(request.user), pk=engagement_pk)
+    user = request.user
+    if not is_platform_admin(user) and not (
+        engagement_ids_for(user, "audit", Action.VIEW).filter(engagement_id=engagement.pk).exists()
+    ):
+        raise Http404("No engagement matches the given query.")
+    progress = start_with_progress(
+        export_audit_csv,
+        owner=user,
+        label=f"Audit trail of {engagement} as CSV",
+        kind="export_audit",
+        engagement=engagement,
+        owner_only=True,
+        engagement_id=engagement.pk,
+    )
+    return redirect(progress)
