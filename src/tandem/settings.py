@@ -222,10 +222,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Tags and operation ids per app ("core", "core_engagements_list"), not "v1".
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "tandem.core.choices.Role",
         "SideEnum": "tandem.core.choices.Side",
         "PhaseEnum": "tandem.core.choices.Phase",
+        "OrganizationKindEnum": "tandem.core.choices.OrganizationKind",
+        "EngagementKindEnum": "tandem.core.choices.EngagementKind",
+        "SizeUnitEnum": "tandem.core.choices.SizeUnit",
+        "AuditActionEnum": "tandem.core.choices.AuditAction",
+        "AuditSourceEnum": "tandem.core.choices.AuditSource",
     },
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 
 from tandem.core.choices import (
@@ -22,6 +23,17 @@ from tandem.core.models import (
     RoleAssignment,
     User,
 )
+
+
+class IdFilter(django_filters.NumberFilter):
+    """An ``<fk>_id`` filter: a whole number in the database's range (else a 400, not a 500)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
 
 
 class SearchFilterSet(django_filters.FilterSet):
@@ -53,7 +65,7 @@ class EngagementFilterSet(SearchFilterSet):
     search_fields = ("name", "client__name", "description")
     kind = django_filters.MultipleChoiceFilter(choices=EngagementKind.choices)
     phase = django_filters.MultipleChoiceFilter(choices=Phase.choices)
-    client_id = django_filters.NumberFilter(field_name="client_id")
+    client_id = IdFilter(field_name="client_id")
 
     class Meta:
         model = Engagement
@@ -63,8 +75,8 @@ class EngagementFilterSet(SearchFilterSet):
 class EngagementPartyFilterSet(SearchFilterSet):
     search_fields = ("organization__name", "scope_summary")
     side = django_filters.MultipleChoiceFilter(choices=Side.choices)
-    engagement_id = django_filters.NumberFilter(field_name="engagement_id")
-    organization_id = django_filters.NumberFilter(field_name="organization_id")
+    engagement_id = IdFilter(field_name="engagement_id")
+    organization_id = IdFilter(field_name="organization_id")
 
     class Meta:
         model = EngagementParty
@@ -74,9 +86,9 @@ class EngagementPartyFilterSet(SearchFilterSet):
 class RoleAssignmentFilterSet(SearchFilterSet):
     search_fields = ("user__full_name", "user__email", "note")
     role = django_filters.MultipleChoiceFilter(choices=Role.choices)
-    engagement_id = django_filters.NumberFilter(field_name="engagement_id")
-    user_id = django_filters.NumberFilter(field_name="user_id")
-    organization_id = django_filters.NumberFilter(field_name="user__organization_id")
+    engagement_id = IdFilter(field_name="engagement_id")
+    user_id = IdFilter(field_name="user_id")
+    organization_id = IdFilter(field_name="user__organization_id")
 
     class Meta:
         model = RoleAssignment
@@ -85,7 +97,7 @@ class RoleAssignmentFilterSet(SearchFilterSet):
 
 class UserFilterSet(SearchFilterSet):
     search_fields = ("full_name", "email", "job_title")
-    organization_id = django_filters.NumberFilter(field_name="organization_id")
+    organization_id = IdFilter(field_name="organization_id")
 
     class Meta:
         model = User
@@ -96,8 +108,8 @@ class ChangeLogFilterSet(SearchFilterSet):
     search_fields = ("object_repr", "user_name", "message")
     action = django_filters.MultipleChoiceFilter(choices=AuditAction.choices)
     source = django_filters.MultipleChoiceFilter(choices=AuditSource.choices)
-    engagement_id = django_filters.NumberFilter(field_name="engagement_id")
-    user_id = django_filters.NumberFilter(field_name="user_id")
+    engagement_id = IdFilter(field_name="engagement_id")
+    user_id = IdFilter(field_name="user_id")
     object_type = django_filters.CharFilter(field_name="content_type__model", label="Object type")
     object_id = django_filters.CharFilter(field_name="object_id")
     request_id = django_filters.UUIDFilter(field_name="request_id")
