@@ -191,9 +191,10 @@ if DEBUG:
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: a request without credentials answers 401 with "WWW-Authenticate: Token".
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tandem.core.api.permissions.ScopedPermission"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",

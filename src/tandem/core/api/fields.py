@@ -43,3 +43,28 @@ def _looks_like_integer(data: Any) -> bool:
     if isinstance(data, int):
         return True
     return isinstance(data, str) and data.isascii() and data.strip().isdigit()
+
+
+class StrictCharField(serializers.CharField):
+    """Text must arrive as a JSON string: ``123`` for a name is a type error, not "123"."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
+class StrictEmailField(StrictCharField, serializers.EmailField):
+    pass
+
+
+class StrictURLField(StrictCharField, serializers.URLField):
+    pass
+
+
+STRICT_TEXT_FIELDS = {
+    models.CharField: StrictCharField,
+    models.TextField: StrictCharField,
+    models.EmailField: StrictEmailField,
+    models.URLField: StrictURLField,
+}

@@ -13,7 +13,11 @@ from rest_framework import serializers
 from tandem.core import services
 from tandem.core.access import is_platform_admin
 from tandem.core.api.errors import field_errors
-from tandem.core.api.fields import ScopedPrimaryKeyRelatedField
+from tandem.core.api.fields import (
+    STRICT_TEXT_FIELDS,
+    ScopedPrimaryKeyRelatedField,
+    StrictCharField,
+)
 from tandem.core.models import (
     ChangeLog,
     Engagement,
@@ -38,6 +42,10 @@ class ScopedModelSerializer(serializers.ModelSerializer):
     """
 
     serializer_related_field = ScopedPrimaryKeyRelatedField
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        **STRICT_TEXT_FIELDS,
+    }
     display = serializers.SerializerMethodField()
 
     def build_url_field(self, field_name: str, model_class: type[models.Model]) -> Any:
@@ -162,7 +170,7 @@ class UserSerializer(ScopedModelSerializer):
     # Fields a person may not change on their own account.
     ADMIN_ONLY = ("email", "organization", "is_staff", "is_active")
 
-    password = serializers.CharField(
+    password = StrictCharField(
         write_only=True,
         required=False,
         trim_whitespace=False,
