@@ -10,9 +10,11 @@ from __future__ import annotations
 import csv
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import EmptyPage
 from django.db import models, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -58,14 +60,28 @@ class ObjectListView(LoginRequiredMixin, EngagementMixin, View):
     add_url_name: str | None = None
     per_page = 25
 
+    # The field that ties a row to the ``engagement_pk`` of the URL; defaults to the model's
+    # ``engagement_lookup`` (the audit trail stores a plain ``engagement_id``).
+    engagement_field: str | None = None
+    # Columns to leave out when the list is shown inside one engagement.
+    engagement_exclude: tuple[str, ...] = ("engagement",)
+
     def get_queryset(self) -> models.QuerySet[Any]:
         queryset = self.queryset.all().restrict(self.request.user, Action.VIEW)
         engagement = self.get_engagement()
         if engagement is not None:
-            queryset = queryset.filter(
-                **{getattr(self.queryset.model, "engagement_lookup", "engagement"): engagement.pk}
+            field = self.engagement_field or getattr(
+                self.queryset.model, "engagement_lookup", "engagement"
             )
+            queryset = queryset.filter(**{field: engagement.pk})
         return queryset
+
+    def get_table(self, queryset: models.QuerySet[Any]) -> Any:
+        exclude = self.engagement_exclude if self.get_engagement() is not None else ()
+        return self.table_class(queryset, request=self.request, exclude=exclude)
+
+    def get_extra_context(self) -> dict[str, Any]:
+        return {}
 
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         queryset = self.get_queryset()
@@ -73,10 +89,14 @@ class ObjectListView(LoginRequiredMixin, EngagementMixin, View):
         if self.filterset_class is not None:
             filterset = self.filterset_class(request.GET, queryset=queryset, request=request)
             queryset = filterset.qs if filterset.is_valid() else queryset.none()
-        table = self.table_class(queryset, request=request)
+            tidy_filter_form(filterset.form)
+        table = self.get_table(queryset)
         if request.GET.get("export") == "csv":
             return self.export_csv(table)
-        table.paginate(page=_page(request), per_page=self.per_page)
+        try:
+            table.paginate(page=_page(request), per_page=self.per_page)
+        except EmptyPage:
+            table.paginate(page=table.paginator.num_pages, per_page=self.per_page)
         engagement = self.get_engagement()
         context = {
             "table": table,
@@ -87,6 +107,7 @@ class ObjectListView(LoginRequiredMixin, EngagementMixin, View):
             "add_allowed": self.add_allowed(engagement),
             "add_url_name": self.add_url_name,
         }
+        context.update(self.get_extra_context())
         return render(request, htmx_partial(request, self.template_name), context)
 
     def add_allowed(self, engagement: Engagement | None) -> bool:
@@ -110,6 +131,21 @@ def _page(request: HttpRequest) -> int:
         return max(1, int(request.GET.get("page", "1")))
     except ValueError:
         return 1
+
+
+def tidy_filter_form(form: Any) -> None:
+    """Make a FilterSet's form fit a filter bar: checkboxes for multiple choices, date-time
+    pickers, and the API's ``<fk>_id`` filters kept only as hidden inputs."""
+    for name, field in form.fields.items():
+        if isinstance(field, forms.MultipleChoiceField):
+            field.widget = forms.CheckboxSelectMultiple(choices=field.choices)
+        elif isinstance(field, forms.DateTimeField):
+            field.widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
+        elif name.endswith("_id") or name in {"object_id", "request_id"}:
+            field.widget = forms.HiddenInput()
+        elif name == "q":
+            field.widget.input_type = "search"
+            field.widget.attrs["placeholder"] = "Search…"
 
 
 class ObjectDetailView(LoginRequiredMixin, View):
@@ -155,7 +191,7 @@ def history_for(obj: models.Model) -> models.QuerySet[ChangeLog]:
 
 def _engagement_of(obj: Any) -> Engagement | None:
     if isinstance(obj, Engagement):
-        return obj
+        return obj if obj.pk is not None else None
     return getattr(obj, "engagement", None)
 
 
@@ -251,7 +287,9 @@ class ObjectDeleteView(LoginRequiredMixin, View):
 
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         obj = self.get_object()
-        return render(request, self.template_name, {"object": obj, "engagement": _engagement_of(obj)})
+        return render(
+            request, self.template_name, {"object": obj, "engagement": _engagement_of(obj)}
+        )
 
     def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         obj = self.get_object()
