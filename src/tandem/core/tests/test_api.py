@@ -35,7 +35,10 @@ from tandem.core.testing.world import World
 
 
 def third_engagement(world: World) -> Engagement:
-    """e3: Alpha's second engagement, led by ``it_lead``, with no vendor yet."""
+    """e3: Alpha's second engagement, led by ``it_lead``, with no vendor yet (made once)."""
+    existing = Engagement.objects.filter(name="Alpha full outsourcing").first()
+    if existing is not None:
+        return existing
     e3 = EngagementFactory(name="Alpha full outsourcing", client=world.alpha)
     EngagementPartyFactory(engagement=e3, organization=world.alpha, side=Side.CLIENT)
     RoleAssignmentFactory(engagement=e3, user=world.it_lead, role=Role.IT_LEAD)
