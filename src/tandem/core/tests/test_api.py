@@ -404,3 +404,25 @@ def test_no_token_without_signing_in_and_a_wrong_token_is_refused(world) -> None
     assert refused.status_code == 401
     assert refused["WWW-Authenticate"] == "Token"
     assert token_client("0" * 40).get(reverse("core-api:engagement-list")).status_code == 401
+
+
+@pytest.mark.django_db
+def test_deleting_an_organization_still_in_use_is_a_409_and_changes_nothing(world, api_for):
+    before = Organization.objects.count(), ChangeLog.objects.count()
+    response = api_for(world.admin).delete(
+        reverse("core-api:organization-detail", args=[world.crest.pk])
+    )
+    assert response.status_code == 409
+    assert "engagement parties" in response.json()["detail"]
+    assert (Organization.objects.count(), ChangeLog.objects.count()) == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
+def test_the_browsable_api_renders_with_scoped_choices(endpoint, world, client_for) -> None:
+    browser = client_for(world.it_lead)
+    obj = endpoint.existing(world)
+    for url in (endpoint.list_url(), endpoint.detail_url(obj.pk)):
+        response = browser.get(url, HTTP_ACCEPT="text/html")
+        assert response.status_code == 200, url
+        assert b"Beta Clinic" not in response.content  # e2's client: out of it_lead's scope
