@@ -10,6 +10,8 @@ SHELL := /bin/bash
 PYTHON ?= $(shell scripts/find-python)
 VENV := .venv
 BIN := $(VENV)/bin
+# PYTHON given on the command line or in the environment: .venv must be that very version.
+EXACT_PYTHON := $(if $(filter file,$(origin PYTHON)),0,1)
 
 .PHONY: help demo test lint fmt clean venv venv-dev check-python
 
@@ -27,10 +29,10 @@ check-python:
 	fi
 
 venv: check-python
-	@scripts/ensure-venv "$(PYTHON)"
+	@EXACT_PYTHON=$(EXACT_PYTHON) scripts/ensure-venv "$(PYTHON)"
 
 venv-dev: check-python
-	@scripts/ensure-venv "$(PYTHON)" dev
+	@EXACT_PYTHON=$(EXACT_PYTHON) scripts/ensure-venv "$(PYTHON)" dev
 
 demo: venv
 	$(BIN)/tandem demo
