@@ -18,6 +18,20 @@ from tandem.core.choices import CLIENT_KINDS
 from tandem.core.models import Engagement, EngagementParty, Organization, RoleAssignment, User
 from tandem.core.models.organizations import TIME_ZONE_CHOICES
 
+# Active ISO 4217 currency codes (2024 list). A typo such as "USS" passes the model's
+# three-letter rule but is no currency; money is never stored against one.
+_ISO_4217_CODES = """
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN
+    BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD
+    FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY
+    KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP
+    MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR
+    RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT
+    TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR
+    ZMW ZWG
+"""
+ISO_4217 = frozenset(_ISO_4217_CODES.split())
+
 
 class DateInput(forms.DateInput):
     input_type = "date"
@@ -89,7 +103,14 @@ class EngagementForm(UserBoundForm):
             self.fields["client"].initial = clients.first()
 
     def clean_currency(self) -> str:
-        return (self.cleaned_data.get("currency") or "").strip().upper()
+        code = (self.cleaned_data.get("currency") or "").strip().upper()
+        if code not in ISO_4217:
+            raise ValidationError(
+                "%(code)s is not an ISO 4217 currency code (for example USD or EUR).",
+                params={"code": code},
+                code="invalid_currency",
+            )
+        return code
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

@@ -29,8 +29,8 @@ class EngagementTable(BaseTable):
     client = tables.Column(linkify=True, order_by="client__name")
     kind = tables.Column()
     phase = tables.Column()
-    start_date = tables.DateColumn(verbose_name="Starts")
-    end_date = tables.DateColumn(verbose_name="Ends")
+    start_date = tables.DateColumn(verbose_name="Starts", format="M j, Y")
+    end_date = tables.DateColumn(verbose_name="Ends", format="M j, Y")
 
     class Meta(BaseTable.Meta):
         model = Engagement

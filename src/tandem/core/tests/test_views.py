@@ -331,6 +331,7 @@ def test_sponsor_edits_the_engagement_and_the_change_is_audited(world, client_fo
         ({"time_zone": "Mars/Olympus_Mons"}, "time_zone"),
         ({"currency": "dollars"}, "currency"),
         ({"currency": "U$D"}, "currency"),
+        ({"currency": "XYZ"}, "currency"),
         ({"start_date": "2026-13-45"}, "start_date"),
         ({"start_date": "2026-05-01", "end_date": "2026-01-01"}, "end_date"),
         ({"description": "x" * 5001}, "description"),
@@ -664,3 +665,19 @@ def test_change_record_detail_shows_who_when_and_fields(world, client_for):
     assert record.user_name in html
     assert 'class="diff"' in html
     assert world.e1.name in html
+
+
+def test_list_pages_keep_queries_bounded(world, client_for, django_assert_max_num_queries):
+    client = client_for(world.it_lead)
+    for n in range(15):
+        person = UserFactory(email=f"p{n}@alpha.test", organization=world.alpha)
+        RoleAssignment.objects.create(engagement=world.e1, user=person, role=Role.IT_STAFF)
+    for url in (
+        reverse("core:roleassignment_list", args=[world.e1.pk]),
+        reverse("core:engagement_audit", args=[world.e1.pk]),
+        reverse("core:changelog_list"),
+        reverse("core:engagement_detail", args=[world.e1.pk]),
+        reverse("core:home"),
+    ):
+        with django_assert_max_num_queries(20):
+            assert client.get(url).status_code == 200

@@ -141,11 +141,19 @@ def tidy_filter_form(form: Any) -> None:
             field.widget = forms.CheckboxSelectMultiple(choices=field.choices)
         elif isinstance(field, forms.DateTimeField):
             field.widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
+            field.label = _FILTER_LABELS.get(name, field.label)
         elif name.endswith("_id") or name in {"object_id", "request_id"}:
             field.widget = forms.HiddenInput()
         elif name == "q":
             field.widget.input_type = "search"
             field.widget.attrs["placeholder"] = "Search…"
+        elif name == "object_type":
+            field.widget.attrs["placeholder"] = "e.g. engagement"
+    if "q" in form.fields:  # the search box first
+        form.fields = {"q": form.fields.pop("q"), **form.fields}
+
+
+_FILTER_LABELS = {"time_after": "From", "time_before": "Until"}
 
 
 class ObjectDetailView(LoginRequiredMixin, View):
