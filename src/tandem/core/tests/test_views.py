@@ -681,3 +681,19 @@ def test_list_pages_keep_queries_bounded(world, client_for, django_assert_max_nu
     ):
         with django_assert_max_num_queries(20):
             assert client.get(url).status_code == 200
+
+
+def test_filter_bar_keeps_the_sort_order(world, client_for):
+    html = (
+        client_for(world.it_lead)
+        .get(reverse("core:changelog_list"), {"sort": "action"})
+        .content.decode()
+    )
+    assert '<input type="hidden" name="sort" value="action">' in html
+    assert 'hx-get="/audit/"' in html
+
+
+def test_audit_filter_bar_names_the_time_range_plainly(world, client_for):
+    html = client_for(world.it_lead).get(reverse("core:changelog_list")).content.decode()
+    assert "<span>From</span>" in html and "<span>Until</span>" in html
+    assert 'type="datetime-local"' in html

@@ -88,8 +88,8 @@ class ObjectListView(LoginRequiredMixin, EngagementMixin, View):
         filterset = None
         if self.filterset_class is not None:
             filterset = self.filterset_class(request.GET, queryset=queryset, request=request)
+            tidy_filter_form(filterset.form)  # before validation caches the bound fields
             queryset = filterset.qs if filterset.is_valid() else queryset.none()
-            tidy_filter_form(filterset.form)
         table = self.get_table(queryset)
         if request.GET.get("export") == "csv":
             return self.export_csv(table)
