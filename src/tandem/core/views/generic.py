@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
@@ -25,6 +24,7 @@ from tandem.core.access import can, can_add
 from tandem.core.choices import Action
 from tandem.core.htmx import htmx_partial
 from tandem.core.models import ChangeLog, Engagement
+from tandem.core.views.filterbar import tidy_filter_form
 
 
 class _Echo:
@@ -131,29 +131,6 @@ def _page(request: HttpRequest) -> int:
         return max(1, int(request.GET.get("page", "1")))
     except ValueError:
         return 1
-
-
-def tidy_filter_form(form: Any) -> None:
-    """Make a FilterSet's form fit a filter bar: checkboxes for multiple choices, date-time
-    pickers, and the API's ``<fk>_id`` filters kept only as hidden inputs."""
-    for name, field in form.fields.items():
-        if isinstance(field, forms.MultipleChoiceField):
-            field.widget = forms.CheckboxSelectMultiple(choices=field.choices)
-        elif isinstance(field, forms.DateTimeField):
-            field.widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
-            field.label = _FILTER_LABELS.get(name, field.label)
-        elif name.endswith("_id") or name in {"object_id", "request_id"}:
-            field.widget = forms.HiddenInput()
-        elif name == "q":
-            field.widget.input_type = "search"
-            field.widget.attrs["placeholder"] = "Search…"
-        elif name == "object_type":
-            field.widget.attrs["placeholder"] = "e.g. engagement"
-    if "q" in form.fields:  # the search box first
-        form.fields = {"q": form.fields.pop("q"), **form.fields}
-
-
-_FILTER_LABELS = {"time_after": "From", "time_before": "Until"}
 
 
 class ObjectDetailView(LoginRequiredMixin, View):
