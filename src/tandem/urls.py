@@ -13,3 +13,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+handler400 = "tandem.core.errors.bad_request"
+handler403 = "tandem.core.errors.permission_denied"
+handler404 = "tandem.core.errors.page_not_found"
+handler500 = "tandem.core.errors.server_error"

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 from django.db.models import Q
 
-from tandem.core.choices import Action, OrganizationKind, Role
+from tandem.core.choices import CLIENT_KINDS, Action, OrganizationKind, Role
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -146,6 +146,29 @@ def can(user: User | AnonymousUser, action: str, obj: models.Model) -> bool:
     """May ``user`` perform ``action`` on ``obj``? (One query; the same rule as lists.)"""
     manager = type(obj)._default_manager
     return bool(manager.all().restrict(user, action).filter(pk=obj.pk).exists())
+
+
+def can_add_anywhere(user: User | AnonymousUser, model: type[models.Model]) -> bool:
+    """Could ``user`` add a ``model`` row anywhere? (Asked before a payload is read.)
+
+    Engagements: people of a client organization (for their own organization). Rows inside
+    engagements: a role whose row of the table grants "add". Everything else (organizations,
+    people): platform administrators only.
+    """
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    if is_platform_admin(user):
+        return True
+    lookup = getattr(model, "engagement_lookup", None)
+    if lookup == "pk":
+        organization = getattr(user, "organization", None)
+        return organization is not None and organization.kind in CLIENT_KINDS
+    if lookup is None:
+        return False
+    from tandem.core.models import RoleAssignment
+
+    roles = roles_allowed(model.scope_area, Action.ADD)  # type: ignore[attr-defined]
+    return RoleAssignment.objects.filter(user_id=user.pk, role__in=roles).exists()
 
 
 def can_add(user: User | AnonymousUser, model: type[models.Model], engagement: Engagement) -> bool:

@@ -10,8 +10,8 @@ from typing import Any
 
 from django.db import transaction
 
-from tandem.core.access import is_platform_admin
-from tandem.core.choices import CLIENT_KINDS, Role, Side
+from tandem.core.access import can_add_anywhere, is_platform_admin
+from tandem.core.choices import Role, Side
 from tandem.core.models import Engagement, EngagementParty, Organization, RoleAssignment, User
 
 
@@ -21,12 +21,7 @@ class NotAllowed(Exception):
 
 def can_create_engagement(user: User) -> bool:
     """Platform administrators, and people of a client organization for their organization."""
-    if not (user.is_authenticated and user.is_active):
-        return False
-    if is_platform_admin(user):
-        return True
-    organization = user.organization
-    return organization is not None and organization.kind in CLIENT_KINDS
+    return can_add_anywhere(user, Engagement)
 
 
 @transaction.atomic

@@ -11,27 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from tandem.core.access import can_add, is_platform_admin, roles_allowed
+from tandem.core.access import can_add, can_add_anywhere
 from tandem.core.choices import Action
-from tandem.core.models import Engagement, EngagementScopedModel, RoleAssignment
-from tandem.core.services import can_create_engagement
-
-
-def may_add_any(user: Any, model: type[models.Model]) -> bool:
-    """Could ``user`` add a ``model`` row anywhere? (Checked before the payload is read.)
-
-    Organizations and people: platform administrators. Engagements: people of a client
-    organization. Engagement-scoped rows: a role whose permission-table row grants "add";
-    the engagement named in the payload is checked with ``can_add`` once it is validated.
-    """
-    if is_platform_admin(user):
-        return True
-    if model is Engagement:
-        return can_create_engagement(user)
-    if not issubclass(model, EngagementScopedModel):
-        return False
-    roles = roles_allowed(model.scope_area, Action.ADD)
-    return RoleAssignment.objects.filter(user_id=user.pk, role__in=roles).exists()
 
 
 class ScopedModelViewSet(viewsets.ModelViewSet):
@@ -50,7 +31,7 @@ class ScopedModelViewSet(viewsets.ModelViewSet):
         return self.queryset.all().restrict(self.request.user, Action.VIEW)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        if not may_add_any(request.user, self.queryset.model):
+        if not can_add_anywhere(request.user, self.queryset.model):
             raise PermissionDenied("You may not add these records.")
         return super().create(request, *args, **kwargs)
 

@@ -79,7 +79,9 @@ class Engagement(ChangeLoggedModel):
         errors: dict[str, str] = {}
         if self.phase and self.kind and self.phase not in phases_for(self.kind):
             allowed = ", ".join(str(p.label) for p in phases_for(self.kind))
-            errors["phase"] = f"A {self.get_kind_display()} engagement moves through: {allowed}."
+            kind = str(self.get_kind_display())
+            article = "An" if kind[0].lower() in "aeiou" else "A"
+            errors["phase"] = f"{article} {kind} engagement moves through: {allowed}."
         if self.client_id and self.client.kind not in CLIENT_KINDS:
             errors["client"] = "The client must be a health system, hospital or practice."
         if self.start_date and self.end_date and self.end_date < self.start_date:

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from tandem.core.access import engagement_ids_for, vendor_privacy_filter
+from tandem.core.access import can_add_anywhere, engagement_ids_for, vendor_privacy_filter
 from tandem.core.choices import Action, OrganizationKind, SizeUnit
 from tandem.core.models.base import ChangeLoggedModel
 
@@ -71,10 +71,18 @@ class Organization(ChangeLoggedModel):
 
     @staticmethod
     def restrict_unscoped(queryset: Any, user: Any, action: str) -> Any:
-        """People see their own organization and the parties of their engagements."""
+        """People see their own organization and the parties of their engagements.
+
+        Whoever may add parties somewhere also sees the vendor and advisor directory, so an
+        IT lead can bring a new vendor in; vendors never see other vendors (privacy filter).
+        """
+        from tandem.core.models.engagements import EngagementParty
+
         if action != Action.VIEW:
             return queryset.none()
         visible = Q(pk=user.organization_id) | Q(
             engagement_parties__engagement__in=engagement_ids_for(user, "people", Action.VIEW)
         )
+        if can_add_anywhere(user, EngagementParty):
+            visible |= Q(kind__in=[OrganizationKind.VENDOR, OrganizationKind.ADVISOR])
         return queryset.filter(visible).filter(vendor_privacy_filter(user, "self")).distinct()

@@ -88,11 +88,18 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @staticmethod
     def restrict_unscoped(queryset: Any, user: Any, action: str) -> Any:
-        """People see colleagues and the people they share an engagement with."""
+        """People see colleagues, the people they share an engagement with and, where they
+        may assign roles, the people of that engagement's parties (to give them a role)."""
         if action != Action.VIEW:
             return queryset.filter(pk=user.pk) if action == Action.CHANGE else queryset.none()
-        shared = Q(pk=user.pk) | Q(
-            role_assignments__engagement__in=engagement_ids_for(user, "people", Action.VIEW)
+        shared = (
+            Q(pk=user.pk)
+            | Q(role_assignments__engagement__in=engagement_ids_for(user, "people", Action.VIEW))
+            | Q(
+                organization__engagement_parties__engagement__in=engagement_ids_for(
+                    user, "people", Action.ADD
+                )
+            )
         )
         if user.organization_id:
             shared |= Q(organization_id=user.organization_id)

@@ -92,3 +92,18 @@ class TestRestrict:
             .exists()
         )
         assert not ChangeLog.objects.restrict(world.it_lead, Action.CHANGE).exists()
+
+
+@pytest.mark.django_db
+def test_an_it_lead_can_reach_a_new_vendor_and_its_people(world) -> None:
+    from tandem.core.testing.factories import OrganizationFactory, UserFactory
+
+    newcomer = OrganizationFactory(name="Delta IT", kind="vendor")
+    engineer = UserFactory(email="eng@delta.test", organization=newcomer)
+    assert newcomer in Organization.objects.restrict(world.it_lead)
+    assert engineer not in User.objects.restrict(world.it_lead)  # not a party yet
+    EngagementParty.objects.create(engagement=world.e1, organization=newcomer, side="vendor")
+    assert engineer in User.objects.restrict(world.it_lead)
+    # Staff without the right to assign roles, and other vendors, still do not see them.
+    assert newcomer not in Organization.objects.restrict(world.vendor_lead)
+    assert engineer not in User.objects.restrict(world.it_staff)

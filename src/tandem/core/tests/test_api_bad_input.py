@@ -89,7 +89,7 @@ CREATE_CASES: list[tuple[str, str, Payload, str]] = [
     ("engagementparty", "engagement out of scope", _with(PARTY, engagement=lambda w: w.e2.pk),
      "engagement"),
     ("engagementparty", "organization out of scope",
-     _with(PARTY, organization=lambda w: w.bolt.pk), "organization"),
+     _with(PARTY, organization=lambda w: w.beta.pk), "organization"),
     ("engagementparty", "object for FK", _with(PARTY, organization={"pk": 3}), "organization"),
     ("engagementparty", "already a party", _with(PARTY, engagement=lambda w: w.e1.pk),
      "non_field_errors"),

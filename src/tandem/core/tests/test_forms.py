@@ -119,13 +119,16 @@ def test_engagement_edit_form_has_no_client_and_checks_unique_names(world):
 
 
 def test_party_form_excludes_existing_parties_and_invisible_organizations(world):
-    hidden = OrganizationFactory(name="Unrelated Vendor", kind="vendor")
+    directory_vendor = OrganizationFactory(name="Unrelated Vendor", kind="vendor")
+    hidden = OrganizationFactory(name="Unrelated Hospital", kind="hospital")
     party = EngagementParty(engagement=world.e1)
     choices = set(
         EngagementPartyForm(instance=party, user=world.it_lead).fields["organization"].queryset
     )
     assert world.alpha not in choices and world.acme not in choices
-    assert hidden not in choices  # not visible to this IT lead
+    # Whoever may add parties sees the vendor directory, never other clients.
+    assert directory_vendor in choices
+    assert hidden not in choices and world.beta not in choices
     admin_choices = set(
         EngagementPartyForm(instance=party, user=world.admin).fields["organization"].queryset
     )

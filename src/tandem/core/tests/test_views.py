@@ -243,7 +243,7 @@ def test_people_cannot_change_organizations(world, client_for):
     assert (
         client.post(reverse("core:organization_delete", args=[world.alpha.pk])).status_code == 403
     )
-    assert client.get(reverse("core:organization_detail", args=[world.bolt.pk])).status_code == 404
+    assert client.get(reverse("core:organization_detail", args=[world.beta.pk])).status_code == 404
     assert client.get(reverse("core:user_add")).status_code == 403
     assert client.get(reverse("core:user_edit", args=[world.sponsor.pk])).status_code == 403
 
@@ -414,13 +414,13 @@ def test_it_lead_may_not_delete_the_engagement(world, client_for):
 def test_it_lead_adds_edits_and_removes_a_party(world, client_for, no_admin_mfa):
     e1 = world.e1
     client = client_for(world.it_lead)
-    # Bolt IT is not visible to the IT lead (not in their engagements): a forged id is refused.
+    # Beta Clinic, another client, is not visible to the IT lead: a forged id is refused.
     response = client.post(
         reverse("core:engagementparty_add", args=[e1.pk]),
-        {"organization": world.bolt.pk, "side": "vendor"},
+        {"organization": world.beta.pk, "side": "client"},
     )
     assert response.status_code == 422
-    assert not EngagementParty.objects.filter(engagement=e1, organization=world.bolt).exists()
+    assert not EngagementParty.objects.filter(engagement=e1, organization=world.beta).exists()
     # Beta Clinic is a party of e2 only; an administrator adds it as a client-side party to e1.
     admin = client_for(world.admin)
     response = admin.post(

@@ -1,0 +1,37 @@
+"""Error answers: JSON for the API, the product's own pages elsewhere."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_unknown_api_paths_answer_json(world, api_for) -> None:
+    for path in ("/api/v2/anything/", "/api/nothing", "/api/v1/core/nothing/"):
+        response = api_for(world.it_lead).get(path)
+        assert response.status_code == 404, path
+        assert response["Content-Type"].startswith("application/json"), path
+        assert response.json()["detail"].startswith("Not found")
+
+
+def test_unknown_pages_answer_the_products_404(world, client_for) -> None:
+    response = client_for(world.it_lead).get("/no-such-page/")
+    assert response.status_code == 404
+    assert b"Not found" in response.content
+    assert b"Back to your engagements" in response.content
+
+
+def test_a_crash_is_a_plain_page_not_a_traceback(world, client_for, monkeypatch) -> None:
+    from tandem.core.views import engagements
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(engagements.EngagementListView, "get", explode)
+    client = client_for(world.it_lead)
+    client.raise_request_exception = False
+    response = client.get("/engagements/")
+    assert response.status_code == 500
+    assert b"Something went wrong" in response.content
+    assert b"boom" not in response.content
