@@ -132,7 +132,7 @@ def record(
         client_address=context.client_address,
         source=context.source,
         action=action,
-        content_type=ContentType.objects.get_for_model(type(instance)),
+        content_type=ContentType.objects.get_for_model(instance),
         object_id=str(instance.pk),
         object_repr=str(instance)[:200],
         engagement_id=engagement_id,
@@ -185,7 +185,55 @@ def history_of(obj: models.Model) -> Any:
     )
 
 
+def _signed_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    with _request_context(request, user):
+        record(user, action=AuditAction.LOGIN, before=None, after=None)
+
+
+def _signed_out(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    if user is not None:
+        with _request_context(request, user):
+            record(user, action=AuditAction.LOGOUT, before=None, after=None)
+
+
+def _sign_in_failed(
+    sender: Any, credentials: dict[str, Any], request: Any = None, **kw: Any
+) -> None:
+    """A failed sign-in for an existing account is recorded against it (log-in monitoring,
+    HIPAA 164.308(a)(5)(ii)(C)); attempts on unknown addresses name no one and are skipped."""
+    from tandem.core.models import User
+
+    login = str(credentials.get("email") or credentials.get("username") or "").strip().lower()
+    user = User.objects.filter(email=login).first() if login else None
+    if user is None:
+        return
+    with _request_context(request, None, user_name=f"unauthenticated <{login}>"):
+        record(user, action=AuditAction.LOGIN_FAILED, before=None, after=None)
+
+
+@contextmanager
+def _request_context(request: Any, user: Any, user_name: str = "") -> Iterator[AuditContext]:
+    context = _current.get()
+    address = context.client_address if context else None
+    if address is None and request is not None:
+        address = request.META.get("REMOTE_ADDR")
+    with audit_context(
+        source=context.source if context else AuditSource.WEB,
+        user=user,
+        user_name=user_name,
+        client_address=address,
+    ) as inner:
+        if context is not None:
+            inner.request_id = context.request_id
+        yield inner
+
+
 def connect_signals() -> None:
+    from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+
+    user_logged_in.connect(_signed_in, dispatch_uid="tandem_audit_login")
+    user_logged_out.connect(_signed_out, dispatch_uid="tandem_audit_logout")
+    user_login_failed.connect(_sign_in_failed, dispatch_uid="tandem_audit_login_failed")
     pre_save.connect(_before_save, dispatch_uid="tandem_audit_pre_save")
     post_save.connect(_after_save, dispatch_uid="tandem_audit_post_save")
     post_delete.connect(_after_delete, dispatch_uid="tandem_audit_post_delete")

@@ -108,6 +108,9 @@ class AuditAction(models.TextChoices):
     UPDATE = "update", "Updated"
     DELETE = "delete", "Deleted"
     REVEAL = "reveal", "Revealed"
+    LOGIN = "login", "Signed in"
+    LOGOUT = "logout", "Signed out"
+    LOGIN_FAILED = "login_failed", "Failed sign-in"
 
 
 class AuditSource(models.TextChoices):

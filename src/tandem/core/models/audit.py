@@ -28,6 +28,12 @@ class ChangeLogQuerySet(models.QuerySet):
     def delete(self) -> NoReturn:
         raise AppendOnlyError("The audit trail is append-only: records cannot be deleted.")
 
+    def changes(self) -> Any:
+        """Records of data changes (leaving out sign-ins and sign-outs)."""
+        return self.exclude(
+            action__in=[AuditAction.LOGIN, AuditAction.LOGOUT, AuditAction.LOGIN_FAILED]
+        )
+
     def restrict(self, user: Any, action: str = Action.VIEW) -> Any:
         if not (user and user.is_authenticated and user.is_active):
             return self.none()
@@ -59,7 +65,7 @@ class ChangeLog(models.Model):
     request_id = models.UUIDField(default=uuid.uuid4, db_index=True)
     client_address = models.GenericIPAddressField(null=True, blank=True)
     source = models.CharField(max_length=10, choices=AuditSource.choices)
-    action = models.CharField(max_length=10, choices=AuditAction.choices)
+    action = models.CharField(max_length=16, choices=AuditAction.choices)
     content_type = models.ForeignKey(
         ContentType, on_delete=models.PROTECT, related_name="+", db_constraint=False
     )

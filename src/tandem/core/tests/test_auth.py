@@ -87,3 +87,23 @@ def test_failed_logins_are_rate_limited(world, client, settings) -> None:
     # Even the right password is refused while the limit holds.
     response = client.post(url, {"login": "itlead@alpha.test", "password": PASSWORD})
     assert not response.wsgi_request.user.is_authenticated
+
+
+def test_sign_ins_sign_outs_and_failures_are_in_the_audit_trail(world, client) -> None:
+    from tandem.core.audit import history_of
+    from tandem.core.choices import AuditAction
+
+    url = reverse("account_login")
+    client.post(url, {"login": "itlead@alpha.test", "password": "wrong"}, REMOTE_ADDR="10.9.8.7")
+    client.post(url, {"login": "itlead@alpha.test", "password": PASSWORD}, REMOTE_ADDR="10.9.8.7")
+    client.post(reverse("account_logout"), REMOTE_ADDR="10.9.8.7")
+    failed, signed_in, signed_out = (
+        history_of(world.it_lead)
+        .filter(action__in=[AuditAction.LOGIN_FAILED, AuditAction.LOGIN, AuditAction.LOGOUT])
+        .order_by("pk")
+    )
+    assert failed.action == AuditAction.LOGIN_FAILED
+    assert failed.user is None and "itlead@alpha.test" in failed.user_name
+    assert signed_in.action == AuditAction.LOGIN and signed_in.user == world.it_lead
+    assert signed_out.action == AuditAction.LOGOUT
+    assert {failed.client_address, signed_in.client_address} == {"10.9.8.7"}
