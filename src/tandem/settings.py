@@ -161,6 +161,7 @@ if not DEBUG:
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "tandem.core.errors.csrf_failure"
 # The admin MFA requirement can be switched off for a lab; never in production.
 TANDEM_REQUIRE_ADMIN_MFA = env.boolean("TANDEM_REQUIRE_ADMIN_MFA", default=True)
 

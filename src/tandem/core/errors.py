@@ -42,3 +42,14 @@ def server_error(request: HttpRequest) -> HttpResponse:
     from django.template import loader
 
     return HttpResponse(loader.get_template("errors/500.html").render(), status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A missing or wrong CSRF token: JSON for the API, a plain explanation elsewhere."""
+    message = "The form's security token is missing or expired. Reload the page and try again."
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"detail": f"CSRF check failed ({reason}). Use token authentication for scripts."},
+            status=403,
+        )
+    return render(request, "errors/error.html", {"status": 403, "message": message}, status=403)

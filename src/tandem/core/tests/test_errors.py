@@ -35,3 +35,16 @@ def test_a_crash_is_a_plain_page_not_a_traceback(world, client_for, monkeypatch)
     assert response.status_code == 500
     assert b"Something went wrong" in response.content
     assert b"boom" not in response.content
+
+
+def test_a_csrf_failure_answers_json_under_the_api(world) -> None:
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.it_lead)
+    response = client.post("/api/v1/core/nothing/", {})
+    assert response.status_code in {403, 404}
+    assert response["Content-Type"].startswith("application/json")
+    page = client.post(f"/engagements/{world.e1.pk}/edit/", {})
+    assert page.status_code == 403
+    assert b"security token" in page.content
