@@ -13,9 +13,11 @@ def main() -> None:
         from django.core.management import execute_from_command_line
     except ImportError as exc:  # pragma: no cover
         raise SystemExit(f"Django is not installed in this environment: {exc}") from exc
+    from tandem.env import EnvironmentError_
+
     try:
         execute_from_command_line(sys.argv)
-    except ImproperlyConfigured as exc:
+    except (ImproperlyConfigured, EnvironmentError_) as exc:
         print(f"tandem: configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
 

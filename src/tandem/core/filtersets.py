@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
+from django_filters.fields import IsoDateTimeField
 
 from tandem.core.choices import (
     AuditAction,
@@ -34,6 +37,32 @@ class IdFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", 2**63 - 1)
         super().__init__(*args, **kwargs)
+
+
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 instant, turned into UTC before it reaches the database.
+
+    PostgreSQL refuses offsets beyond its range (``-16:13``) and dates near year 1 can
+    overflow when shifted: both are a 400 naming the filter, not a 500.
+    """
+
+    def to_python(self, value: object) -> datetime | None:
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        try:
+            instant = parsed.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError("Enter a date and time between years 2 and 9998.") from None
+        if not (1 < instant.year < 9999):
+            raise forms.ValidationError("Enter a date and time between years 2 and 9998.")
+        return instant
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
 
 
 class SearchFilterSet(django_filters.FilterSet):
@@ -113,8 +142,8 @@ class ChangeLogFilterSet(SearchFilterSet):
     object_type = django_filters.CharFilter(field_name="content_type__model", label="Object type")
     object_id = django_filters.CharFilter(field_name="object_id")
     request_id = django_filters.UUIDFilter(field_name="request_id")
-    time_after = django_filters.IsoDateTimeFilter(field_name="time", lookup_expr="gte")
-    time_before = django_filters.IsoDateTimeFilter(field_name="time", lookup_expr="lt")
+    time_after = UtcDateTimeFilter(field_name="time", lookup_expr="gte")
+    time_before = UtcDateTimeFilter(field_name="time", lookup_expr="lt")
 
     class Meta:
         model = ChangeLog

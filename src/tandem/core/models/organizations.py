@@ -6,6 +6,7 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -37,7 +38,11 @@ class Organization(ChangeLoggedModel):
         max_length=64, default="America/Chicago", validators=[validate_time_zone]
     )
     size = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Beds for a hospital, providers for a practice."
+        null=True,
+        blank=True,
+        # The same bound on every database (SQLite would take 64-bit values, PostgreSQL not).
+        validators=[MaxValueValidator(1_000_000)],
+        help_text="Beds for a hospital, providers for a practice.",
     )
     size_unit = models.CharField(max_length=20, choices=SizeUnit.choices, blank=True)
     website = models.URLField(blank=True)
