@@ -8,6 +8,7 @@ import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 from django_filters.fields import IsoDateTimeField
+from django_filters.widgets import BooleanWidget
 
 from tandem.core.choices import (
     AuditAction,
@@ -124,9 +125,19 @@ class RoleAssignmentFilterSet(SearchFilterSet):
         fields = ["role", "engagement_id", "user_id", "organization_id"]
 
 
+class AnyYesNo(BooleanWidget):
+    """``true`` / ``false`` in the query string, shown as Any / Yes / No."""
+
+    def __init__(self, attrs: dict[str, str] | None = None) -> None:
+        super().__init__(attrs)
+        self.choices = [("", "Any"), ("true", "Yes"), ("false", "No")]
+
+
 class UserFilterSet(SearchFilterSet):
     search_fields = ("full_name", "email", "job_title")
     organization_id = IdFilter(field_name="organization_id")
+    is_active = django_filters.BooleanFilter(label="Active", widget=AnyYesNo)
+    is_staff = django_filters.BooleanFilter(label="Platform administrator", widget=AnyYesNo)
 
     class Meta:
         model = User
