@@ -1,7 +1,11 @@
 """Core models, re-exported: ``from tandem.core.models import Engagement``."""
 
 from tandem.core.models.audit import AppendOnlyError, ChangeLog
-from tandem.core.models.base import ChangeLoggedModel, EngagementScopedModel
+from tandem.core.models.base import (
+    ChangeLoggedModel,
+    EngagementBulkModel,
+    EngagementScopedModel,
+)
 from tandem.core.models.engagements import Engagement, EngagementParty, RoleAssignment
 from tandem.core.models.organizations import Organization
 from tandem.core.models.progress import Progress
@@ -11,6 +15,7 @@ __all__ = [
     "AppendOnlyError",
     "ChangeLog",
     "ChangeLoggedModel",
+    "EngagementBulkModel",
     "Engagement",
     "EngagementParty",
     "EngagementScopedModel",

@@ -59,3 +59,28 @@ class EngagementScopedModel(ChangeLoggedModel):
             if value is None:
                 return None
         return getattr(value, "pk", None)
+
+
+class EngagementBulkModel(models.Model):
+    """Bulk data of one engagement (imported tickets, computed measurements): scoped and
+    restricted like any engagement record, but written in batches by a service, never edited
+    one row at a time, and audited per batch (the service records one change per import or
+    run) rather than per row: a million ticket rows do not make a million audit records.
+
+    Read-only through the UI and the API (``writable = False``); the generic access tests
+    walk these too.
+    """
+
+    engagement = models.ForeignKey(
+        "core.Engagement", on_delete=models.CASCADE, related_name="%(app_label)s_%(class)ss"
+    )
+
+    scope_area = "records"
+    engagement_lookup = "engagement"
+    owner_lookup: str | None = None
+    writable = False
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True

@@ -46,15 +46,15 @@ def load_all_makers() -> dict[type[models.Model], Maker]:
 
 
 def scoped_models() -> list[type[models.Model]]:
-    """The engagement itself and every concrete subclass of ``EngagementScopedModel``."""
+    """The engagement itself and every concrete engagement-scoped model (records and bulk)."""
     from django.apps import apps
 
-    from tandem.core.models import EngagementScopedModel
+    from tandem.core.models import EngagementBulkModel, EngagementScopedModel
 
     found: list[type[Any]] = [Engagement]
     found += [
         m
         for m in apps.get_models()
-        if issubclass(m, EngagementScopedModel) and not m._meta.abstract
+        if issubclass(m, EngagementScopedModel | EngagementBulkModel) and not m._meta.abstract
     ]
     return found
