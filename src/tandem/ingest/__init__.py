@@ -1,2 +1,21 @@
 """Service-desk exports (ServiceNow, Jira Service Management, GLPI, generic CSV) turned into
 the canonical ticket and hold frames of ``tandem.analytics.frames``. Pure: no Django."""
+
+from tandem.ingest._common import Imported, check_size
+from tandem.ingest.detect import FORMATS, detect_format
+from tandem.ingest.errors import IngestError, Problem
+from tandem.ingest.generic import read_generic, read_holds_csv
+from tandem.ingest.servicenow import read_servicenow, read_servicenow_events
+
+__all__ = [
+    "FORMATS",
+    "Imported",
+    "IngestError",
+    "Problem",
+    "check_size",
+    "detect_format",
+    "read_generic",
+    "read_holds_csv",
+    "read_servicenow",
+    "read_servicenow_events",
+]
