@@ -5,6 +5,8 @@ from tandem.ingest._common import Imported, check_size
 from tandem.ingest.detect import FORMATS, detect_format
 from tandem.ingest.errors import IngestError, Problem
 from tandem.ingest.generic import read_generic, read_holds_csv
+from tandem.ingest.glpi import read_glpi
+from tandem.ingest.jira import read_jira
 from tandem.ingest.servicenow import read_servicenow, read_servicenow_events
 
 __all__ = [
@@ -15,7 +17,9 @@ __all__ = [
     "check_size",
     "detect_format",
     "read_generic",
+    "read_glpi",
     "read_holds_csv",
+    "read_jira",
     "read_servicenow",
     "read_servicenow_events",
 ]
