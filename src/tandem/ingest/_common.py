@@ -184,7 +184,7 @@ def require(
         return
     guess = guess_from_header(header)
     hint = ""
-    if guess is not None and guess != expected_format:
+    if guess is not None and guess != expected_format and expected_format != "holds":
         hint = f"; this looks like a {FORMAT_NAMES[guess]} export (format '{guess}')"
     elif not header or len(header) == 1:
         hint = "; is this a comma-separated file?"
@@ -266,6 +266,8 @@ def _fmt(label: str, date: str, time: str = _TIME, tz: str = _TZ) -> DateFormat:
 
 
 ISO = _fmt("yyyy-MM-dd HH:mm:ss", r"(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})")
+#: The generic CSV's: the same shape, named for what people know it as.
+ISO_8601 = DateFormat("ISO 8601, e.g. 2025-03-01T09:00:00Z", ISO.regex)
 #: Display formats a ServiceNow instance may use, by the label of its date format setting.
 DATE_FORMATS: dict[str, DateFormat] = {
     "yyyy-MM-dd HH:mm:ss": ISO,

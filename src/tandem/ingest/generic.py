@@ -19,7 +19,7 @@ from typing import IO
 import polars as pl
 
 from tandem.ingest._common import (
-    ISO,
+    ISO_8601,
     ROW,
     Imported,
     check_holds,
@@ -102,7 +102,7 @@ def read_generic(
     labels = {c: columns[c] for c in columns}
     warnings: list[str] = []
     df = mark_missing(df)
-    df = parse_instants(df, INSTANTS, ISO, timezone, problems, warnings, labels)
+    df = parse_instants(df, INSTANTS, ISO_8601, timezone, problems, warnings, labels)
     table = user_priority_table(PRIORITIES, priority_map)
     df = map_priority(
         df, table, problems, warnings, labels.get("priority_raw", "priority"), "expected P1-P4"
@@ -155,7 +155,7 @@ def read_holds_csv(
     missing_start = df.filter(pl.col("start").is_null()).head(problems.room)
     for (row,) in missing_start.select(ROW).iter_rows():
         problems.add(row, labels["start"], "the hold start is missing")
-    df = parse_instants(df, ("start", "end"), ISO, timezone, problems, warnings, labels)
+    df = parse_instants(df, ("start", "end"), ISO_8601, timezone, problems, warnings, labels)
     problems.raise_if_any()
     check_holds(df, tickets, problems, labels)
     problems.raise_if_any()

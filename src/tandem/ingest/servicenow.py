@@ -281,9 +281,9 @@ def read_servicenow_events(
     warnings: list[str] = []
     instants = (*INSTANTS, "updated_at")
     fmt = _date_format(df, instants, date_format, problems)
-    df = mark_missing(df)
+    df = mark_missing(df).with_columns(pl.col("updated_at").is_null().alias("__no_update"))
     df = parse_instants(df, instants, fmt, timezone, problems, warnings, labels)
-    missing = df.filter(pl.col("updated_at").is_null() & pl.col("opened_at__missing").not_())
+    missing = df.filter(pl.col("__no_update"))
     for (row,) in missing.select(ROW).head(problems.room).iter_rows():
         problems.add(row, labels["updated_at"], "the update time is missing")
     table = user_priority_table(PRIORITIES, priority_map)
@@ -315,7 +315,7 @@ def read_servicenow_events(
     last = [
         pl.col(c).last()
         for c in df.columns
-        if c not in ("ticket_id", "state", "updated_at", "__known", "__hold", ROW)
+        if c not in ("ticket_id", "state", "updated_at", "__known", "__hold", "__no_update", ROW)
     ]
     responded = (
         pl.col("updated_at")
