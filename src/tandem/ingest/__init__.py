@@ -7,6 +7,7 @@ from tandem.ingest.errors import IngestError, Problem
 from tandem.ingest.generic import read_generic, read_holds_csv
 from tandem.ingest.glpi import read_glpi
 from tandem.ingest.jira import read_jira
+from tandem.ingest.read import READERS, read_export
 from tandem.ingest.servicenow import read_servicenow, read_servicenow_events
 
 __all__ = [
@@ -14,8 +15,10 @@ __all__ = [
     "Imported",
     "IngestError",
     "Problem",
+    "READERS",
     "check_size",
     "detect_format",
+    "read_export",
     "read_generic",
     "read_glpi",
     "read_holds_csv",

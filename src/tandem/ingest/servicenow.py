@@ -15,9 +15,9 @@ ordered by ``sys_updated_at``, then ``sys_mod_count``, then their order in the f
 - priority, opened/resolved/closed, group, category and counts come from the **last
   event** (the incident's final values; the raw priority is kept in ``priority_raw``);
 - ``responded_at`` is the ``sys_updated_at`` of the first event whose state is no longer
-  ``New`` (the first time someone worked on it; assignment alone does not count because a
-  ServiceNow list does not tell it apart), and never earlier than ``opened_at``; null if
-  the incident never left New;
+  ``New`` (Active, Awaiting ..., Resolved: the first time someone acted on it; the log has
+  no separate first-response field), never earlier than ``opened_at``; null if the
+  incident never left New;
 - holds are the time spent in ``Awaiting ...`` states: a hold starts at an awaiting event
   that follows a non-awaiting one (or is the first event), continues through further
   awaiting events, and ends at the next non-awaiting event. A hold still open at the last

@@ -176,3 +176,19 @@ def test_every_reader_gives_the_canonical_schema() -> None:
         read_servicenow(FIXTURES / "servicenow_list.csv").tickets,
     ):
         assert frame.schema == TICKETS
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    ["generic_tickets.csv", "servicenow_list.csv", "servicenow_events.csv", "jira.csv", "glpi.csv"],
+)
+def test_read_export_detects_the_format(fixture: str) -> None:
+    from tandem.ingest import read_export
+
+    by_path = read_export(FIXTURES / fixture)
+    with (FIXTURES / fixture).open("rb") as f:
+        by_stream = read_export(f, timezone="UTC")
+    assert_frame_equal(by_path.tickets, by_stream.tickets)
+    assert by_path.format == detect_format(FIXTURES / fixture)
+    with pytest.raises(IngestError, match="unknown format 'csv'"):
+        read_export(FIXTURES / fixture, "csv")

@@ -1,0 +1,51 @@
+"""One entry point for every format: ``read_export(source, format=...)``."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+from tandem.ingest._common import SNIFF_BYTES, Imported
+from tandem.ingest.detect import FORMATS, detect_format
+from tandem.ingest.errors import Problems
+from tandem.ingest.generic import read_generic
+from tandem.ingest.glpi import read_glpi
+from tandem.ingest.jira import read_jira
+from tandem.ingest.servicenow import read_servicenow, read_servicenow_events
+
+READERS: dict[str, Callable[..., Imported]] = {
+    "generic": read_generic,
+    "servicenow": read_servicenow,
+    "servicenow-events": read_servicenow_events,
+    "jira": read_jira,
+    "glpi": read_glpi,
+}
+
+
+def read_export(
+    source: Path | IO[bytes],
+    format: str | None = None,
+    *,
+    file_name: str | None = None,
+    **options: Any,
+) -> Imported:
+    """Read ``source`` with the reader for ``format`` (detected from the header when None).
+
+    ``options`` go to the reader: ``timezone``, ``mapping``, ``keep_text``, and for
+    ServiceNow ``date_format``. A stream is read once: its head is sniffed from the same
+    bytes the reader gets.
+    """
+    if format is not None and format not in READERS:
+        name = file_name or (source.name if isinstance(source, Path) else "upload")
+        known = ", ".join(FORMATS)
+        raise Problems(name).fail(None, None, f"unknown format '{format}'; use one of {known}")
+    if format is None:
+        if isinstance(source, Path):
+            format = detect_format(source, file_name)
+        else:
+            data = source.read()
+            format = detect_format(data[:SNIFF_BYTES], file_name)
+            source = io.BytesIO(data)
+    return READERS[format](source, file_name=file_name, **options)
