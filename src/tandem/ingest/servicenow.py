@@ -5,7 +5,7 @@
 ``Assignment group``, ``Category``, ``Reassignment count``, ``Reopen count``); priorities as
 display values (``1 - Critical`` -> P1 ... ``4 - Low`` -> P4; ``5 - Planning`` -> no priority,
 with a warning) or bare codes ``1``..``5``; dates in the instance's display format, detected
-per file (see :func:`tandem.ingest._common.detect_date_format`), read in ``timezone``.
+per file (see :func:`tandem.ingest._common.instants.detect_date_format`), read in ``timezone``.
 ServiceNow has no "responded" field in a list export: ``responded_at`` stays null.
 
 **Event log** (``read_servicenow_events``): several rows per incident, one per update, as in
@@ -159,7 +159,7 @@ def read_servicenow(
     """Read a ServiceNow incident list export, CSV or XLSX (see the module docstring).
 
     ``date_format``: the instance's display format when the file does not settle it, one of
-    the keys of ``tandem.ingest._common.DATE_FORMATS`` (e.g. ``"dd-MM-yyyy HH:mm:ss"``).
+    the keys of ``tandem.ingest._common.instants.DATE_FORMATS`` (e.g. ``"dd-MM-yyyy HH:mm:ss"``).
     """
     opened = open_source(source, file_name)
     problems = Problems(opened.name)

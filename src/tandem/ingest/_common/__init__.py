@@ -1,0 +1,81 @@
+"""What every reader shares, in four modules: the result type (``base``), opening sources
+and finding columns (``sources``), parsing instants (``instants``), and priorities, counts
+and the canonical frames (``canonical``)."""
+
+from tandem.ingest._common.base import (
+    MISSING,
+    ROW,
+    SNIFF_BYTES,
+    Imported,
+)
+from tandem.ingest._common.canonical import (
+    check_holds,
+    empty_holds,
+    finish_holds,
+    finish_tickets,
+    map_priority,
+    mark_missing,
+    parse_counts,
+    user_priority_table,
+)
+from tandem.ingest._common.instants import (
+    ISO,
+    ISO_8601,
+    JIRA,
+    DateFormat,
+    check_timezone,
+    date_format_option,
+    detect_date_format,
+    parse_instants,
+)
+from tandem.ingest._common.sources import (
+    FORMAT_NAMES,
+    Opened,
+    check_not_empty,
+    check_size,
+    check_text,
+    clean_strings,
+    csv_header,
+    is_xlsx,
+    norm,
+    open_source,
+    require,
+    resolve_columns,
+    scan_csv,
+)
+
+__all__ = [
+    "DateFormat",
+    "FORMAT_NAMES",
+    "ISO",
+    "ISO_8601",
+    "Imported",
+    "JIRA",
+    "MISSING",
+    "Opened",
+    "ROW",
+    "SNIFF_BYTES",
+    "check_holds",
+    "check_not_empty",
+    "check_size",
+    "check_text",
+    "check_timezone",
+    "clean_strings",
+    "csv_header",
+    "date_format_option",
+    "detect_date_format",
+    "empty_holds",
+    "finish_holds",
+    "finish_tickets",
+    "is_xlsx",
+    "map_priority",
+    "mark_missing",
+    "norm",
+    "open_source",
+    "parse_counts",
+    "parse_instants",
+    "require",
+    "resolve_columns",
+    "scan_csv",
+    "user_priority_table",
+]

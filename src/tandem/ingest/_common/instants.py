@@ -1,0 +1,267 @@
+"""Timestamps: the export date formats, detection per file, parsing to UTC seconds."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import polars as pl
+
+from tandem.analytics.frames import UTC_INSTANT
+from tandem.ingest._common.base import ROW
+from tandem.ingest.errors import Problems
+
+# --- Instants ---------------------------------------------------------------------------
+
+_MONTHS = {
+    m: f"{i:02d}"
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
+    )
+}
+_TIME = r"(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,]\d+)?)?"
+_TZ = r"(?:\s*(?P<tz>[Zz]|UTC|[+-]\d{2}(?::?\d{2})?))?"
+
+
+@dataclass(frozen=True)
+class DateFormat:
+    """A timestamp shape: a label people recognise and a regex with named groups
+    ``y``, ``mo`` (number or month name), ``d``, ``H``, ``M``, optional ``S``, ``ap``, ``tz``."""
+
+    label: str
+    regex: str
+
+
+def _fmt(label: str, date: str, time: str = _TIME, tz: str = _TZ) -> DateFormat:
+    return DateFormat(label, rf"^{date}[T ]\s*{time}{tz}$")
+
+
+ISO = _fmt("yyyy-MM-dd HH:mm:ss", r"(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})")
+#: The generic CSV's: the same shape, named for what people know it as.
+ISO_8601 = DateFormat("ISO 8601, e.g. 2025-03-01T09:00:00Z", ISO.regex)
+#: Display formats a ServiceNow instance may use, by the label of its date format setting.
+DATE_FORMATS: dict[str, DateFormat] = {
+    "yyyy-MM-dd HH:mm:ss": ISO,
+    "dd-MM-yyyy HH:mm:ss": _fmt(
+        "dd-MM-yyyy HH:mm:ss", r"(?P<d>\d{1,2})-(?P<mo>\d{1,2})-(?P<y>\d{4})"
+    ),
+    "MM-dd-yyyy HH:mm:ss": _fmt(
+        "MM-dd-yyyy HH:mm:ss", r"(?P<mo>\d{1,2})-(?P<d>\d{1,2})-(?P<y>\d{4})"
+    ),
+    "dd/MM/yyyy HH:mm:ss": _fmt(
+        "dd/MM/yyyy HH:mm:ss", r"(?P<d>\d{1,2})/(?P<mo>\d{1,2})/(?P<y>\d{4})"
+    ),
+    "MM/dd/yyyy HH:mm:ss": _fmt(
+        "MM/dd/yyyy HH:mm:ss", r"(?P<mo>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4})"
+    ),
+    "dd.MM.yyyy HH:mm:ss": _fmt(
+        "dd.MM.yyyy HH:mm:ss", r"(?P<d>\d{1,2})\.(?P<mo>\d{1,2})\.(?P<y>\d{4})"
+    ),
+}
+#: Jira's CSV export: ``12/Mar/24 3:04 PM`` (also with a four-digit year or 24-hour time).
+JIRA = _fmt(
+    "dd/MMM/yy h:mm a",
+    r"(?P<d>\d{1,2})/(?P<mo>[A-Za-z]{3})/(?P<y>\d{2}|\d{4})",
+    time=r"(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?(?:\s*(?P<ap>[AaPp][Mm]))?",
+)
+
+#: Pairs of formats that differ only in day/month order, by the separator they share.
+_DAY_MONTH = {"-": ("dd-MM-yyyy HH:mm:ss", "MM-dd-yyyy HH:mm:ss"),
+              "/": ("dd/MM/yyyy HH:mm:ss", "MM/dd/yyyy HH:mm:ss"),
+              ".": ("dd.MM.yyyy HH:mm:ss", "dd.MM.yyyy HH:mm:ss")}  # fmt: skip
+
+
+def detect_date_format(
+    values: pl.Series, problems: Problems, option: str = "date_format"
+) -> DateFormat:
+    """The one display format that reads every value in ``values`` (non-null strings).
+
+    Year-first values are ISO. For ``a-b-yyyy`` / ``a/b/yyyy`` the order of day and month is
+    settled by a value whose first part is over 12 (day first) or second part is (month
+    first); a file where no value decides is refused, and so is one where values disagree.
+    """
+    sample = values.drop_nulls().unique()
+    if sample.len() == 0:
+        return ISO
+    parts = sample.str.extract_groups(
+        r"^\s*(?P<a>\d{1,4})(?P<s1>[-/.])(?P<b>\d{1,2})(?P<s2>[-/.])(?P<c>\d{1,4})[ T]"
+    ).struct.unnest()
+    shaped = parts.drop_nulls()
+    if shaped.height == 0:
+        return ISO  # nothing numeric: let the parser report the values
+    year_first = shaped.filter(pl.col("a").str.len_chars() == 4)
+    other = shaped.filter(pl.col("a").str.len_chars() <= 2)
+    if year_first.height and not other.height:
+        return ISO
+    if year_first.height and other.height:
+        example = other["a"][0] + other["s1"][0] + other["b"][0] + other["s2"][0] + other["c"][0]
+        raise problems.fail(
+            None,
+            None,
+            f"timestamps mix year-first and year-last dates (e.g. '{example}'); "
+            f"pass {option}= to say which format the file uses",
+        )
+    seps = set(other["s1"].to_list())
+    if len(seps) > 1:
+        raise problems.fail(None, None, f"timestamps mix date separators {sorted(seps)}")
+    sep = seps.pop()
+    day_first, month_first = _DAY_MONTH[sep]
+    if sep == ".":
+        return DATE_FORMATS[day_first]
+    a = other["a"].cast(pl.Int32)
+    b = other["b"].cast(pl.Int32)
+    says_day_first = bool((a > 12).any())
+    says_month_first = bool((b > 12).any())
+    if says_day_first and says_month_first:
+        raise problems.fail(
+            None,
+            None,
+            "timestamps disagree on the order of day and month (some have a first part over "
+            f"12, others a second part over 12); pass {option}= with the file's format",
+        )
+    if says_day_first:
+        return DATE_FORMATS[day_first]
+    if says_month_first:
+        return DATE_FORMATS[month_first]
+    raise problems.fail(
+        None,
+        None,
+        f"the date format is ambiguous: no date in the file has a day over 12, so "
+        f"'{day_first}' and '{month_first}' read it differently; pass "
+        f"{option}='{day_first}' or {option}='{month_first}'",
+    )
+
+
+def date_format_option(label: str, problems: Problems) -> DateFormat:
+    if label in DATE_FORMATS:
+        return DATE_FORMATS[label]
+    known = ", ".join(f"'{k}'" for k in DATE_FORMATS)
+    raise problems.fail(None, None, f"unknown date_format '{label}'; use one of {known}")
+
+
+def check_timezone(timezone: str, problems: Problems) -> None:
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise problems.fail(None, None, f"unknown time zone '{timezone}'") from None
+
+
+def _instant_exprs(raw: str, fmt: DateFormat, timezone: str) -> dict[str, pl.Expr]:
+    """Expressions for one raw string column: ``matched``, ``local`` (naive, null when the
+    date is invalid), ``utc`` (the instant, whole seconds), ``gap`` (naive time that does not
+    exist in ``timezone``), ``ambiguous`` (naive time that occurs twice)."""
+    g = pl.col(raw).str.extract_groups(fmt.regex)
+    year = g.struct.field("y")
+    year = pl.when(year.str.len_chars() == 2).then(pl.lit("20") + year).otherwise(year)
+    month = g.struct.field("mo")
+    if "[A-Za-z]" in fmt.regex:
+        month = month.str.to_lowercase().replace_strict(_MONTHS, default=None)
+    hour = g.struct.field("H").cast(pl.Int32)
+    if "(?P<ap>" in fmt.regex:
+        ap = g.struct.field("ap").str.to_lowercase()
+        hour = (
+            pl.when(ap.is_null())
+            .then(hour)
+            .when(hour > 12)
+            .then(None)  # "13:00 PM" is not a time
+            .when(ap == "pm")
+            .then(hour % 12 + 12)
+            .otherwise(hour % 12)
+        )
+    text = pl.format(
+        "{}-{}-{} {}:{}:{}",
+        year,
+        month.str.zfill(2),
+        g.struct.field("d").str.zfill(2),
+        hour.cast(pl.String).str.zfill(2),
+        g.struct.field("M"),
+        g.struct.field("S").fill_null("00"),
+    )
+    local = text.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False)
+    tz = g.struct.field("tz")
+    tz_digits = tz.str.replace_all(":", "")
+    sign = pl.when(tz_digits.str.starts_with("-")).then(-1).otherwise(1)
+    offset_min = (
+        pl.when(tz.str.to_uppercase().is_in(["Z", "UTC"]))
+        .then(0)
+        .otherwise(
+            sign
+            * (
+                tz_digits.str.slice(1, 2).cast(pl.Int64, strict=False) * 60
+                + tz_digits.str.slice(3, 2).cast(pl.Int64, strict=False).fill_null(0)
+            )
+        )
+    )
+    aware = local.dt.replace_time_zone("UTC") - pl.duration(minutes=offset_min)
+    if timezone == "UTC":
+        naive = local.dt.replace_time_zone("UTC")
+        gap = pl.lit(False)
+        ambiguous = pl.lit(False)
+    else:
+        early = local.dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
+        late = local.dt.replace_time_zone(timezone, ambiguous="latest", non_existent="null")
+        naive = early.dt.convert_time_zone("UTC")
+        gap = tz.is_null() & local.is_not_null() & early.is_null()
+        ambiguous = tz.is_null() & (early != late).fill_null(False)
+    utc = pl.when(tz.is_null()).then(naive).otherwise(aware).dt.truncate("1s").cast(UTC_INSTANT)
+    return {
+        "matched": g.struct.field("H").is_not_null(),
+        "local": local,
+        "utc": utc,
+        "gap": gap,
+        "ambiguous": ambiguous,
+    }
+
+
+def parse_instants(
+    df: pl.DataFrame,
+    canonical: Sequence[str],
+    fmt: DateFormat,
+    timezone: str,
+    problems: Problems,
+    warnings: list[str],
+    labels: Mapping[str, str],
+) -> pl.DataFrame:
+    """Replace each of the ``canonical`` string columns of ``df`` by UTC instants.
+
+    Values without an offset are wall-clock times in ``timezone``. A time that occurs twice
+    (the hour repeated when clocks fall back) is read as the first occurrence, with a
+    warning; one that does not exist (skipped when clocks spring forward) is a problem.
+    """
+    present = [c for c in canonical if c in df.columns]
+    checks = []
+    outs = []
+    for c in present:
+        e = _instant_exprs(c, fmt, timezone)
+        outs.append(e["utc"].alias(c))
+        checks += [
+            (pl.col(c).is_not_null() & ~e["matched"]).alias(f"{c}__nomatch"),
+            (e["matched"] & e["local"].is_null()).alias(f"{c}__invalid"),
+            e["gap"].alias(f"{c}__gap"),
+            e["ambiguous"].alias(f"{c}__amb"),
+        ]
+    flags = df.select(ROW, *present, *checks)
+    for c in present:
+        label = labels.get(c, c)
+        bad = flags.filter(pl.col(f"{c}__nomatch")).head(problems.room)
+        for row, value in bad.select(ROW, c).iter_rows():
+            problems.add(row, label, f"cannot read '{value}' as a timestamp ({fmt.label})")
+        bad = flags.filter(pl.col(f"{c}__invalid")).head(problems.room)
+        for row, value in bad.select(ROW, c).iter_rows():
+            problems.add(row, label, f"'{value}' is not a valid date and time")
+        bad = flags.filter(pl.col(f"{c}__gap")).head(problems.room)
+        for row, value in bad.select(ROW, c).iter_rows():
+            problems.add(
+                row,
+                label,
+                f"'{value}' does not exist in {timezone} (the clocks skip that hour)",
+            )
+        n_amb = int(flags[f"{c}__amb"].sum())
+        if n_amb:
+            first = flags.filter(pl.col(f"{c}__amb"))[ROW][0]
+            warnings.append(
+                f"{label}: {n_amb} time(s) occur twice in {timezone} when clocks fall back "
+                f"(first on row {first}); read as the first occurrence"
+            )
+    return df.with_columns(outs)

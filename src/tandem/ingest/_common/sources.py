@@ -1,0 +1,209 @@
+"""Opening exports: size, bytes or text, CSV headers and column resolution."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from tandem.ingest._common.base import MISSING, ROW, SNIFF_BYTES, Source
+from tandem.ingest.errors import IngestError, Problems
+
+# --- Sources ----------------------------------------------------------------------------
+
+
+@dataclass
+class Opened:
+    """A source opened once: a path Polars scans itself, or the bytes of a stream."""
+
+    name: str
+    path: Path | None
+    data: bytes | None
+    head: bytes  # the first SNIFF_BYTES
+
+    def scan_target(self) -> Path | io.BytesIO:
+        if self.path is not None:
+            return self.path
+        assert self.data is not None
+        return io.BytesIO(self.data)
+
+
+def open_source(source: Source, file_name: str | None) -> Opened:
+    """Open ``source`` without reading a path into memory; a stream is read exactly once."""
+    if isinstance(source, str | Path):
+        path = Path(source)
+        name = file_name or path.name
+        if not path.is_file():
+            raise IngestError(Problems(name).fail(None, None, "file not found").problems)
+        with path.open("rb") as f:
+            head = f.read(SNIFF_BYTES)
+        return Opened(name, path, None, head)
+    data = source.read()
+    name = file_name or str(getattr(source, "name", "") or "upload")
+    return Opened(Path(name).name, None, data, data[:SNIFF_BYTES])
+
+
+def check_size(path: Path, limit_bytes: int, *, file_name: str | None = None) -> None:
+    """Refuse a file larger than ``limit_bytes`` before anything reads it.
+
+    Call it before a reader on uploads: the readers themselves stream what they can (Polars
+    scans only the columns they need), but a 12 GB export should be refused up front.
+    """
+    size = Path(path).stat().st_size
+    if size > limit_bytes:
+        name = file_name or Path(path).name
+        reason = (
+            f"file is {size:,} bytes, over the limit of {limit_bytes:,} bytes; "
+            "split the export (for example by month) and import the parts"
+        )
+        raise IngestError(Problems(name).fail(None, None, reason).problems)
+
+
+def is_xlsx(head: bytes) -> bool:
+    return head[:4] == b"PK\x03\x04"
+
+
+def check_text(opened: Opened, problems: Problems) -> str:
+    """The decoded head of a CSV file; raises on an empty file or binary junk."""
+    head = opened.head
+    if not head:
+        raise problems.fail(None, None, "the file is empty (0 bytes)")
+    if is_xlsx(head):
+        raise problems.fail(None, None, "this is an XLSX workbook, not a CSV file")
+    if b"\x00" in head:
+        raise problems.fail(None, None, "not a text file (binary data: NUL bytes)")
+    cut = head if len(head) < SNIFF_BYTES else head[:-4]
+    try:
+        text = cut.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        try:  # the cut may split a character: retry without the tail
+            text = cut[: e.start].decode("utf-8-sig") if e.start > len(cut) - 4 else ""
+        except UnicodeDecodeError:
+            text = ""
+        if not text:
+            reason = f"not UTF-8 text (byte {e.start}): export the file as UTF-8 CSV"
+            raise problems.fail(None, None, reason) from None
+    printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text[:4096])
+    if printable < 0.95 * min(len(text), 4096):
+        raise problems.fail(None, None, "not a text file (binary data)")
+    return text
+
+
+def csv_header(text: str) -> list[str]:
+    try:
+        return next(csv.reader(io.StringIO(text)), [])
+    except csv.Error:
+        return []
+
+
+def norm(name: str) -> str:
+    """Column names compare without case, spaces, underscores or punctuation."""
+    return re.sub(r"[^0-9a-z]", "", name.lower())
+
+
+def resolve_columns(
+    header: Sequence[str],
+    aliases: Mapping[str, Sequence[str]],
+    mapping: Mapping[str, str] | None,
+) -> dict[str, str]:
+    """Canonical name -> the file's column, for the canonical names found in ``header``.
+
+    ``mapping`` (canonical -> file column) wins over the aliases.
+    """
+    by_norm: dict[str, str] = {}
+    for h in header:
+        by_norm.setdefault(norm(h), h)
+    found: dict[str, str] = {}
+    for canonical, names in aliases.items():
+        for n in (canonical, *names):
+            if norm(n) in by_norm:
+                found[canonical] = by_norm[norm(n)]
+                break
+    for canonical, column in (mapping or {}).items():
+        if column in header:
+            found[canonical] = column
+        elif norm(column) in by_norm:
+            found[canonical] = by_norm[norm(column)]
+        else:
+            found[canonical] = column  # reported as missing by require()
+    return found
+
+
+def require(
+    columns: dict[str, str],
+    required: Iterable[tuple[str, str]],
+    header: Sequence[str],
+    problems: Problems,
+    expected_format: str,
+) -> None:
+    """Report each required column (canonical, label) that is not in the file."""
+    from tandem.ingest.detect import guess_from_header  # circular at import time
+
+    missing = [
+        (canonical, columns.get(canonical, label))
+        for canonical, label in required
+        if columns.get(canonical) not in header
+    ]
+    if not missing:
+        return
+    guess = guess_from_header(header)
+    hint = ""
+    if guess is not None and guess != expected_format and expected_format != "holds":
+        hint = f"; this looks like a {FORMAT_NAMES[guess]} export (format '{guess}')"
+    elif not header or len(header) == 1:
+        hint = "; is this a comma-separated file?"
+    for _, label in missing:
+        problems.add(1, label, f"column '{label}' not found{hint}")
+    problems.raise_if_any()
+
+
+FORMAT_NAMES = {
+    "generic": "generic CSV",
+    "servicenow": "ServiceNow list",
+    "servicenow-events": "ServiceNow event-log",
+    "jira": "Jira Service Management",
+    "glpi": "GLPI",
+}
+
+
+def scan_csv(opened: Opened, columns: Mapping[str, str], problems: Problems) -> pl.DataFrame:
+    """Read only ``columns`` (canonical -> file column) as strings, renamed to canonical,
+    with missing-value cells as nulls and a ``_row`` column (header = row 1)."""
+    try:
+        lf = pl.scan_csv(
+            opened.scan_target(),
+            infer_schema=False,
+            glob=False,
+            encoding="utf8-lossy",
+            raise_if_empty=False,
+        )
+        df = (
+            lf.select([pl.col(col).alias(canonical) for canonical, col in columns.items()])
+            .with_row_index(ROW, offset=2)
+            .collect()
+        )
+    except pl.exceptions.PolarsError as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise problems.fail(None, None, f"not a readable CSV file: {first}") from None
+    return clean_strings(df)
+
+
+def clean_strings(df: pl.DataFrame) -> pl.DataFrame:
+    text = [c for c, t in df.schema.items() if t == pl.String]
+    return df.with_columns(
+        pl.when(pl.col(c).str.strip_chars().is_in(MISSING))
+        .then(None)
+        .otherwise(pl.col(c).str.strip_chars())
+        .alias(c)
+        for c in text
+    )
+
+
+def check_not_empty(df: pl.DataFrame, problems: Problems) -> None:
+    if df.height == 0:
+        raise problems.fail(None, None, "the file has a header but no data rows")
