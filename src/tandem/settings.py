@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks_db",
     "tandem.core",
+    "tandem.service",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,39 @@
+"""Choice sets of the service app."""
+
+from django.db import models
+
+
+class ImportFormat(models.TextChoices):
+    """The export shapes ``tandem.ingest`` reads (the same names as the CLI's ``--format``)."""
+
+    GENERIC = "generic", "Generic CSV"
+    SERVICENOW = "servicenow", "ServiceNow incident list"
+    SERVICENOW_EVENTS = "servicenow-events", "ServiceNow event log"
+    JIRA = "jira", "Jira Service Management"
+    GLPI = "glpi", "GLPI"
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEWED = "previewed", "Previewed"
+    IMPORTED = "imported", "Imported"
+    FAILED = "failed", "Failed"
+
+
+class TicketKind(models.TextChoices):
+    INCIDENT = "incident", "Incident"
+    REQUEST = "request", "Request"
+    OTHER = "other", "Other"
+
+
+class Priority(models.TextChoices):
+    P1 = "P1", "P1"
+    P2 = "P2", "P2"
+    P3 = "P3", "P3"
+    P4 = "P4", "P4"
+
+
+class GroupSide(models.TextChoices):
+    """Who works an assignment group's tickets: the basis of internal-vs-vendor parity."""
+
+    CLIENT = "client", "Client team"
+    VENDOR = "vendor", "Vendor"

@@ -1,0 +1,66 @@
+"""UI routes of the service app (written by hand: grep finds every route)."""
+
+from django.urls import path
+
+from tandem.service import views
+
+app_name = "service"
+
+urlpatterns = [
+    # Tickets and their holds: read-only, written by imports.
+    path(
+        "engagements/<int:engagement_pk>/tickets/",
+        views.TicketListView.as_view(),
+        name="ticket_list",
+    ),
+    path("tickets/<int:pk>/", views.TicketDetailView.as_view(), name="ticket_detail"),
+    path(
+        "engagements/<int:engagement_pk>/ticket-holds/",
+        views.TicketHoldListView.as_view(),
+        name="tickethold_list",
+    ),
+    path("ticket-holds/<int:pk>/", views.TicketHoldDetailView.as_view(), name="tickethold_detail"),
+    # Imports
+    path(
+        "engagements/<int:engagement_pk>/imports/",
+        views.ImportBatchListView.as_view(),
+        name="importbatch_list",
+    ),
+    path("imports/<int:pk>/", views.ImportBatchDetailView.as_view(), name="importbatch_detail"),
+    path(
+        "imports/<int:pk>/history/",
+        views.ImportBatchDetailView.as_view(tab="history"),
+        name="importbatch_history",
+    ),
+    # Assignment-group sides
+    path(
+        "engagements/<int:engagement_pk>/assignment-groups/",
+        views.AssignmentGroupSideListView.as_view(),
+        name="assignmentgroupside_list",
+    ),
+    path(
+        "engagements/<int:engagement_pk>/assignment-groups/add/",
+        views.AssignmentGroupSideEditView.as_view(),
+        name="assignmentgroupside_add",
+    ),
+    path(
+        "assignment-groups/<int:pk>/",
+        views.AssignmentGroupSideDetailView.as_view(),
+        name="assignmentgroupside_detail",
+    ),
+    path(
+        "assignment-groups/<int:pk>/edit/",
+        views.AssignmentGroupSideEditView.as_view(),
+        name="assignmentgroupside_edit",
+    ),
+    path(
+        "assignment-groups/<int:pk>/delete/",
+        views.AssignmentGroupSideDeleteView.as_view(),
+        name="assignmentgroupside_delete",
+    ),
+    path(
+        "assignment-groups/<int:pk>/history/",
+        views.AssignmentGroupSideDetailView.as_view(tab="history"),
+        name="assignmentgroupside_history",
+    ),
+]
