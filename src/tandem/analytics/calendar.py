@@ -159,18 +159,26 @@ def _country_holidays(country: str, subdivision: str | None, year: int) -> froze
 
 @dataclass(frozen=True, eq=False)
 class OpenIntervals:
-    """A calendar's open time in ``[covers_from, covers_to)`` as sorted UTC epoch seconds.
+    """A calendar's open time in ``[covers_from, covers_to]`` as sorted UTC epoch seconds.
 
-    ``starts[i] <= ends[i] <= starts[i + 1]``. ``cumulative[i]`` is the open seconds before
-    ``starts[i]`` (within the covered span); it has one more entry than ``starts``, the total.
-    The arrays are read-only and shared by every caller (the builder caches them).
+    ``starts[i] <= ends[i] <= starts[i + 1]``. Interval 0 is an empty sentinel at
+    ``covers_from``, so every covered instant has an interval starting at or before it.
+    ``offsets[i]`` is the open seconds before ``starts[i]`` minus ``starts[i]``: the open
+    seconds before a covered instant ``t`` are then ``offsets[k] + min(t, ends[k])`` with ``k``
+    the last interval starting at or before ``t`` (two gathers, no branch). The arrays are
+    read-only and shared by every caller (the builder caches them).
     """
 
     starts: NDArray[np.int64]
     ends: NDArray[np.int64]
-    cumulative: NDArray[np.int64]
+    offsets: NDArray[np.int64]
     covers_from: int
     covers_to: int
+
+    @property
+    def total(self) -> int:
+        """Open seconds in the whole covered span."""
+        return int(self.offsets[-1] + self.ends[-1])
 
 
 def open_intervals(calendar: BusinessCalendar, first_year: int, last_year: int) -> OpenIntervals:
@@ -196,19 +204,22 @@ def open_intervals_covering(calendar: BusinessCalendar, first: int, last: int) -
 
 @functools.lru_cache(maxsize=64)
 def _open_intervals(calendar: BusinessCalendar, first_year: int, last_year: int) -> OpenIntervals:
-    years = [_year_intervals(calendar, y) for y in range(first_year, last_year + 1)]
-    starts = np.concatenate([y[0] for y in years])
-    ends = np.concatenate([y[1] for y in years])
-    cumulative = np.zeros(len(starts) + 1, dtype=np.int64)
-    np.cumsum(ends - starts, out=cumulative[1:])
-    for array in (starts, ends, cumulative):
-        array.setflags(write=False)
     zone = ZoneInfo(calendar.timezone)
+    covers_from = local_edge(zone, date(first_year, 1, 1), 0)
+    sentinel = np.array([covers_from], dtype=np.int64)
+    years = [_year_intervals(calendar, y) for y in range(first_year, last_year + 1)]
+    starts = np.concatenate([sentinel, *(y[0] for y in years)])
+    ends = np.concatenate([sentinel, *(y[1] for y in years)])
+    before = np.zeros(len(starts), dtype=np.int64)  # open seconds before each start
+    np.cumsum((ends - starts)[:-1], out=before[1:])
+    offsets = before - starts
+    for array in (starts, ends, offsets):
+        array.setflags(write=False)
     return OpenIntervals(
         starts,
         ends,
-        cumulative,
-        covers_from=local_edge(zone, date(first_year, 1, 1), 0),
+        offsets,
+        covers_from=covers_from,
         covers_to=local_edge(zone, date(last_year, 12, 31), DAY),
     )
 

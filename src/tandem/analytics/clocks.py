@@ -2,7 +2,7 @@
 
 Everything is int64 UTC epoch seconds and exact. The trick is a cumulative count: with a
 calendar's open intervals sorted, ``position(t)`` (open seconds before ``t``) is one
-``np.searchsorted`` and a subtraction, so the business seconds of ``[a, b)`` are
+``np.searchsorted``, two gathers and a minimum, so the business seconds of ``[a, b)`` are
 ``position(b) - position(a)`` for any number of tickets without a Python loop per ticket.
 
 Holds use the same positions. A ticket's holds, sorted by start, are clipped to the measured
@@ -27,14 +27,9 @@ Seconds = NDArray[np.int64]
 def position(intervals: OpenIntervals, instants: Seconds) -> Seconds:
     """Open seconds in ``[covers_from, t)`` for each instant ``t``."""
     _check_covered(intervals, instants)
-    starts, ends, cumulative = intervals.starts, intervals.ends, intervals.cumulative
-    if len(starts) == 0:
-        return np.zeros(len(instants), dtype=np.int64)
-    # k: the last interval starting at or before t (-1 when none; 0 open seconds then).
-    k = np.searchsorted(starts, instants, side="right") - 1
-    safe = np.maximum(k, 0)
-    inside = np.minimum(instants, ends[safe]) - starts[safe]
-    result: Seconds = np.where(k >= 0, cumulative[safe] + inside, 0)
+    # k: the last interval starting at or before t (the sentinel guarantees one).
+    k = np.searchsorted(intervals.starts, instants, side="right") - 1
+    result: Seconds = intervals.offsets[k] + np.minimum(instants, intervals.ends[k])
     return result
 
 
@@ -58,7 +53,15 @@ class Holds:
 
     @classmethod
     def group(cls, ticket: NDArray[np.int64], start: Seconds, end: Seconds) -> Holds:
-        order = np.lexsort((start, ticket))
+        if len(ticket) == 0:
+            return cls(ticket, start, end)
+        # One int64 key sorts several times faster than np.lexsort; lexsort when it won't fit.
+        low = int(np.min(start))
+        width = int(np.max(start)) - low + 1
+        if (int(np.max(ticket)) + 1) * width < np.iinfo(np.int64).max // 2:
+            order = np.argsort(ticket * width + (start - low))
+        else:
+            order = np.lexsort((start, ticket))
         return cls(ticket[order], start[order], end[order])
 
 

@@ -103,7 +103,7 @@ def _check_tickets(tickets: pl.DataFrame) -> None:
             raise ValueError(f"tickets: no {column!r} column")
     for column in ("opened_at", *STOPS.values()):
         _check_instants(tickets, column)
-    if tickets["ticket_id"].is_duplicated().any():
+    if tickets["ticket_id"].n_unique() != len(tickets):
         duplicated = tickets.filter(pl.col("ticket_id").is_duplicated())["ticket_id"]
         raise ValueError(f"tickets: duplicate ticket ids {_some(duplicated)}")
     if tickets["opened_at"].null_count():
@@ -145,7 +145,12 @@ def _holds_by_ticket(tickets: pl.DataFrame, holds: pl.DataFrame) -> Holds:
     """Holds with ``ticket`` = the ticket's row in ``tickets``; holds of unknown tickets are
     dropped (the reader reports them), a running hold gets :data:`STILL_ON_HOLD`."""
     rows = tickets.select("ticket_id", pl.int_range(pl.len(), dtype=pl.Int64).alias("row"))
-    joined = holds.select("ticket_id", "start", "end").join(rows, on="ticket_id", how="inner")
+    joined = (
+        holds.lazy()
+        .select("ticket_id", "start", "end")
+        .join(rows.lazy(), on="ticket_id", how="inner")
+        .collect()
+    )
     if joined["start"].null_count():
         raise ValueError("holds: a hold without a start")
     ticket = joined["row"].to_numpy()
