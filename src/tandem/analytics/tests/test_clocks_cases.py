@@ -11,9 +11,11 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 
-from tandem.analytics.calendar import BusinessCalendar, Window, local_edge
+from tandem.analytics.calendar import BusinessCalendar, Window, local_edge, open_intervals
+from tandem.analytics.clocks import Holds, business_seconds
 from tandem.analytics.tests import oracle
 from tandem.analytics.tests.helpers import HOUR, at, one
 
@@ -151,3 +153,24 @@ def test_windows_must_end_after_they_start() -> None:
     assert Window.parse("00:00-24:00") == Window(0, 86_400)
     with pytest.raises(ValueError, match="overlap"):
         chicago({"mon": ["08:00-12:00", "11:00-13:00"]})
+
+
+def test_holds_group_the_same_way_when_one_sort_key_would_overflow() -> None:
+    ticket = np.array([2, 0, 2, 1, 0], dtype=np.int64)
+    start = np.array([5, 9, -(2**61), 3, 2**61], dtype=np.int64)
+    end = start + 1
+    grouped = Holds.group(ticket, start, end)
+    assert grouped.ticket.tolist() == [0, 0, 1, 2, 2]
+    assert grouped.start.tolist() == [9, 2**61, 3, -(2**61), 5]
+    small = Holds.group(ticket, np.array([5, 9, 1, 3, 7]), np.array([6, 10, 2, 4, 8]))
+    assert small.start.tolist() == [7, 9, 3, 1, 5]
+
+
+def test_instants_outside_the_built_years_are_refused() -> None:
+    intervals = open_intervals(chicago(), 2025, 2025)
+    inside = np.array([at("2025-06-09T09:00")], dtype=np.int64)
+    assert business_seconds(intervals, inside, inside + HOUR).tolist() == [HOUR]
+    with pytest.raises(ValueError, match="outside the calendar's built span"):
+        business_seconds(intervals, inside, inside + 365 * 86_400)
+    with pytest.raises(ValueError, match="empty year range"):
+        open_intervals(chicago(), 2026, 2025)
