@@ -107,7 +107,9 @@ class Ticket(EngagementBulkModel):
     )
     # The import that last wrote this ticket (indexed by the foreign key: "what did this
     # import touch" and the hold replacement of the next import of the same tickets).
-    batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="tickets")
+    # RESTRICT, not PROTECT: an import cannot be deleted while tickets point to it, but
+    # deleting the engagement takes both.
+    batch = models.ForeignKey(ImportBatch, on_delete=models.RESTRICT, related_name="tickets")
 
     class Meta:
         ordering = ["-opened_at", "ticket_id"]

@@ -344,3 +344,10 @@ def test_other_integer_widths_and_time_units_are_accepted(world) -> None:
     batch = run(world, tickets=tickets, holds=holds)
     assert batch.tickets_created == 3
     assert_frame_equal(ticket_frames(world.e1)[0], FIRST.sort("ticket_id"))
+
+
+def test_deleting_the_engagement_takes_its_tickets_and_imports(world) -> None:
+    run(world)
+    world.e1.delete()
+    assert not ImportBatch.objects.exists()
+    assert not Ticket.objects.exists() and not TicketHold.objects.exists()
