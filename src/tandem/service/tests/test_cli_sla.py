@@ -1,0 +1,275 @@
+"""``tandem sla measure`` / ``report``: exact to the second against the slow oracle, and every
+kind of bad input a clear non-zero exit that writes nothing."""
+
+from __future__ import annotations
+
+import csv
+import random
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from tandem.analytics.policy import load_policy
+from tandem.analytics.tests import oracle
+
+POLICY = """
+[calendars.business]
+timezone = "America/Chicago"
+holidays = ["2025-11-27", "2025-12-25"]
+holiday_country = "US"
+[calendars.business.weekly]
+mon = ["07:00-12:00", "13:00-19:00"]
+tue = ["07:00-12:00", "13:00-19:00"]
+wed = ["07:00-12:00", "13:00-19:00"]
+thu = ["07:00-12:00", "13:00-19:00"]
+fri = ["08:00-17:00"]
+sat = ["00:00-02:30"]
+[calendars.always]
+timezone = "America/New_York"
+weekly = "24x7"
+{targets}
+"""
+TARGETS = [
+    ("P1", "response", "always", "15m", False),
+    ("P1", "resolution", "always", "4h", True),
+    ("P2", "response", "business", "1h", False),
+    ("P2", "resolution", "business", "8h", True),
+    ("P3", "resolution", "business", "24h", True),
+    ("P4", "resolution", "always", "72h", True),
+]
+
+
+def policy_text() -> str:
+    blocks = [
+        f'[[targets]]\npriority = "{p}"\nmetric = "{m}"\ncalendar = "{c}"\nwithin = "{w}"\n'
+        f"pause_on_hold = {str(h).lower()}\n"
+        for p, m, c, w, h in TARGETS
+    ]
+    return POLICY.format(targets="\n".join(blocks))
+
+
+def iso(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
+
+
+def epoch(text: str) -> int:
+    return int(datetime(*map(int, text.split("-")), tzinfo=UTC).timestamp())
+
+
+def tricky_tickets(count: int, seed: int = 7) -> tuple[list[dict[str, str]], list[list[str]]]:
+    """Tickets clustered on the DST weeks, Thanksgiving and Christmas, with overlapping holds,
+    zero-length and closed-hours tickets, and some still open."""
+    rng = random.Random(seed)
+    anchors = [epoch(d) for d in ("2025-03-07", "2025-10-31", "2025-11-25", "2025-12-23")]
+    tickets, holds = [], []
+    for n in range(count):
+        opened = rng.choice(anchors) + rng.randrange(0, 6 * 86400)
+        duration = rng.choice([0, 1, 59, 3600, rng.randrange(0, 9 * 86400)])
+        responded = opened + rng.randrange(0, max(1, duration + 1))
+        resolved = opened + duration
+        open_ticket = rng.random() < 0.1
+        tid = f"INC{n:06d}"
+        tickets.append(
+            {
+                "ticket_id": tid,
+                "priority": rng.choice(["P1", "P2", "P3", "P4"]),
+                "opened_at": iso(opened),
+                "responded_at": iso(responded) if rng.random() < 0.9 else "",
+                "resolved_at": "" if open_ticket else iso(resolved),
+                "assignment_group": rng.choice(["Northwind Desk", "Riverside Apps"]),
+            }
+        )
+        if duration > 0 and rng.random() < 0.4:
+            last = opened + duration if not open_ticket else opened + 9 * 86400
+            for _ in range(rng.randint(1, 3)):
+                start = rng.randrange(opened, last + 1)
+                end = rng.randrange(start, last + 1)
+                if open_ticket or end <= resolved:
+                    holds.append([tid, iso(start), iso(end)])
+    return tickets, holds
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def files(tmp_path: Path):
+    def make(tickets, holds=(), policy=None):
+        header = list(tickets[0]) if tickets else ["ticket_id", "priority", "opened_at"]
+        t = write_csv(tmp_path / "tickets.csv", header, [list(r.values()) for r in tickets])
+        h = write_csv(tmp_path / "holds.csv", ["ticket_id", "start", "end"], list(holds))
+        p = tmp_path / "policy.toml"
+        p.write_text(policy or policy_text())
+        return t, h, p, tmp_path / "out.csv"
+
+    return make
+
+
+def test_the_cli_matches_the_oracle_to_the_second(files) -> None:
+    tickets, holds = tricky_tickets(2500)
+    t, h, p, out = files(tickets, holds)
+    as_of = "2026-01-10T00:00:00Z"
+    call_command(
+        "sla",
+        "measure",
+        "--tickets",
+        t,
+        "--holds",
+        h,
+        "--policy",
+        p,
+        "--out",
+        out,
+        "--as-of",
+        as_of,
+    )
+    policy = load_policy(p)
+    calendars = policy.calendars
+    by_id = {row["ticket_id"]: row for row in tickets}
+    held: dict[str, list[tuple[int, int | None]]] = {}
+    for tid, start, end in holds:
+        held.setdefault(tid, []).append((_seconds(start), _seconds(end)))
+    targets = {(x.priority, x.metric): x for x in policy.targets}
+    rows = list(csv.DictReader(out.open()))
+    # With --as-of every applicable target is measured, open clocks up to that instant.
+    expected = sum(
+        (ticket["priority"], metric) in targets
+        for ticket in tickets
+        for metric in ("response", "resolution")
+    )
+    assert len(rows) == expected
+    assert expected > 2000
+    now = _seconds(as_of)
+    for row in rows:
+        ticket = by_id[row["ticket_id"]]
+        target = targets[(ticket["priority"], row["metric"])]
+        stop = ticket["responded_at" if row["metric"] == "response" else "resolved_at"]
+        start = _seconds(ticket["opened_at"])
+        end = _seconds(stop) if stop else max(now, start)
+        pauses = held.get(ticket["ticket_id"], []) if target.pause_on_hold else []
+        want = oracle.elapsed(calendars[target.calendar], start, end, pauses)
+        assert int(row["elapsed_seconds"]) == want, (row, ticket)
+        assert int(row["target_seconds"]) == target.within_seconds
+        assert row["met"] == ("true" if want <= target.within_seconds else "false")
+
+
+def _seconds(text: str) -> int:
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+
+
+def test_report_prints_attainment_against_goal(files, capsys) -> None:
+    tickets, holds = tricky_tickets(300, seed=3)
+    t, h, p, _ = files(tickets, holds)
+    call_command(
+        "sla",
+        "report",
+        "--tickets",
+        t,
+        "--holds",
+        h,
+        "--policy",
+        p,
+        "--by-month",
+        "America/Chicago",
+    )
+    out = capsys.readouterr().out
+    assert "attainment" in out.splitlines()[0]
+    assert "2025-03-01" in out and "resolution" in out
+
+
+GOOD = {
+    "ticket_id": "INC1",
+    "priority": "P1",
+    "opened_at": "2025-03-07T16:00:00-06:00",
+    "responded_at": "",
+    "resolved_at": "2025-03-07T17:00:00-06:00",
+    "assignment_group": "Desk",
+}
+
+
+@pytest.mark.parametrize(
+    ("tickets", "holds", "policy_edit", "message"),
+    [
+        ([{**GOOD, "opened_at": "yesterday"}], [], None, "opened_at"),
+        ([{**GOOD, "resolved_at": "2025-03-07T15:00:00-06:00"}], [], None, "resolved"),
+        ([{**GOOD, "priority": "urgent-ish"}], [], None, "priority"),
+        ([GOOD, GOOD], [], None, "INC1"),
+        ([GOOD], [["INC1", "2025-03-07T22:30:00Z", "2025-03-07T22:10:00Z"]], None, "before"),
+        ([GOOD], [["INC9", "2025-03-07T22:10:00Z", "2025-03-07T22:20:00Z"]], None, "INC9"),
+        ([GOOD], [], ('calendar = "always"', 'calendar = "alwayz"'), "alwayz"),
+        ([GOOD], [], ('"08:00-17:00"', '"17:00-08:00"'), "17:00-08:00"),
+        ([GOOD], [], ('within = "4h"', 'within = "2d"'), "within"),
+    ],
+    ids=[
+        "unparseable timestamp",
+        "resolved before opened",
+        "unknown priority",
+        "duplicate ticket id",
+        "hold ends before it starts",
+        "hold for no ticket",
+        "unknown calendar",
+        "inverted window",
+        "days are ambiguous",
+    ],
+)
+def test_bad_input_is_refused_and_nothing_is_written(
+    files, tickets, holds, policy_edit, message
+) -> None:
+    policy = policy_text()
+    if policy_edit:
+        assert policy_edit[0] in policy
+        policy = policy.replace(policy_edit[0], policy_edit[1], 1)
+    t, h, p, out = files(tickets, holds, policy)
+    with pytest.raises(CommandError, match=message):
+        call_command("sla", "measure", "--tickets", t, "--holds", h, "--policy", p, "--out", out)
+    assert not out.exists()
+    assert not list(out.parent.glob(".out.csv.*"))
+
+
+def test_an_empty_or_foreign_file_is_refused(tmp_path: Path, files) -> None:
+    _, _, p, out = files([GOOD])
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    jira = tmp_path / "jira.csv"
+    jira.write_text("Issue key,Summary,Priority,Created,Resolved\nSD-1,x,High,12/Mar/24 3:04 PM,\n")
+    for path, fmt in ((empty, None), (jira, "servicenow"), (tmp_path / "missing.csv", None)):
+        args = ["sla", "measure", "--tickets", path, "--policy", p, "--out", out]
+        if fmt:
+            args += ["--format", fmt]
+        with pytest.raises(CommandError):
+            call_command(*args)
+    assert not out.exists()
+
+
+def test_the_command_line_exits_non_zero(files) -> None:
+    t, h, p, out = files([GOOD], [], policy_text().replace('"always"', '"nowhere"', 1))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tandem",
+            "sla",
+            "measure",
+            "--tickets",
+            str(t),
+            "--policy",
+            str(p),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "nowhere" in result.stderr
+    assert not out.exists()
