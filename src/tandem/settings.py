@@ -186,6 +186,10 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = DATA_DIR / "media"
+# Uploads above 2.5 MB stream to a temporary file, never into memory; a ticket export may be
+# as large as TANDEM_MAX_IMPORT_BYTES (the import wizard refuses anything larger).
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+TANDEM_MAX_IMPORT_BYTES = env.integer("TANDEM_MAX_IMPORT_BYTES", default=2 * 1024**3)
 WHITENOISE_USE_FINDERS = DEBUG
 if DEBUG:
     # WhiteNoise serves from the finders in debug mode but still expects the directory.

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tandem.service import views
+from tandem.service import views, views_import
 
 app_name = "service"
 
@@ -27,6 +27,24 @@ urlpatterns = [
         name="importbatch_list",
     ),
     path("imports/<int:pk>/", views.ImportBatchDetailView.as_view(), name="importbatch_detail"),
+    # The import wizard: upload, preview (staged files, their uploader only), confirm.
+    path(
+        "engagements/<int:engagement_pk>/imports/new/",
+        views_import.ImportUploadView.as_view(),
+        name="import_upload",
+    ),
+    path("imports/staged/<uuid:staged_id>/", views_import.import_preview, name="import_preview"),
+    path(
+        "imports/staged/<uuid:staged_id>/confirm/",
+        views_import.import_confirm,
+        name="import_confirm",
+    ),
+    path(
+        "imports/staged/<uuid:staged_id>/discard/",
+        views_import.import_discard,
+        name="import_discard",
+    ),
+    path("imports/progress/<uuid:pk>/", views_import.import_progress, name="import_progress"),
     path(
         "imports/<int:pk>/history/",
         views.ImportBatchDetailView.as_view(tab="history"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tandem.core.access import can_add
 from tandem.core.choices import Action
 from tandem.core.views.generic import (
     ObjectDeleteView,
@@ -73,7 +74,13 @@ class ImportBatchListView(ObjectListView):
     queryset = ImportBatch.objects.select_related("imported_by")
     table_class = ImportBatchTable
     filterset_class = ImportBatchFilterSet
+    template_name = "service/importbatch_list.html"
     title = "Ticket imports"
+
+    def get_extra_context(self) -> dict[str, Any]:
+        engagement = self.get_engagement()
+        allowed = engagement is not None and can_add(self.request.user, ImportBatch, engagement)
+        return {"import_allowed": allowed}
 
 
 class ImportBatchDetailView(ObjectDetailView):

@@ -1,0 +1,366 @@
+"""Reading exports for import, and the staging area the web import wizard works in.
+
+The wizard has three steps, and a file has to survive between them without living in a
+session or in memory:
+
+1. **Upload**: Django's upload handlers stream the file to a temporary file (above
+   ``FILE_UPLOAD_MAX_MEMORY_SIZE``); ``stage_upload`` *moves* it - no copy - to
+   ``MEDIA_ROOT/imports/<uuid>/`` beside a small ``staged.json`` that says who uploaded it,
+   for which engagement, and how to read it.
+2. **Preview**: ``read_staged`` reads it with ``tandem.ingest`` and ``summarise`` turns the
+   result (or the problems found) into ``preview.json``: counts, priority mix, date range,
+   the first tickets, warnings. Nothing is stored in the database.
+3. **Confirm**: the ``import_staged`` task (``tandem.service.tasks``) reads the file again
+   and calls ``services.import_tickets``; the staging folder is deleted whatever happens.
+
+``read_files`` is also what ``tandem import-tickets`` reads with, so the command and the
+wizard refuse the same files with the same messages. Folders left behind (a preview never
+confirmed) are removed by ``tandem clean_staged_imports`` after ``STAGED_MAX_AGE``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from django.conf import settings
+from django.core.files.move import file_move_safe
+from django.core.files.uploadedfile import UploadedFile
+
+from tandem.ingest import (
+    Imported,
+    IngestError,
+    check_size,
+    detect_format,
+    read_export,
+    read_holds_csv,
+)
+
+STAGING_DIR_NAME = "imports"
+#: Files up to this size are previewed during the request; larger ones in a background task.
+INLINE_PREVIEW_BYTES = 5 * 1024 * 1024
+#: How many tickets the preview lists.
+PREVIEW_TICKETS = 20
+#: Staged uploads older than this are removed by ``clean_staged_imports``.
+STAGED_MAX_AGE = timedelta(days=1)
+#: Extensions kept on the staged copy (the readers recognise XLSX by its bytes anyway).
+_SUFFIXES = {".csv", ".txt", ".xlsx", ".tsv"}
+
+Progress = Callable[[int, str], None]
+
+
+def max_import_bytes() -> int:
+    return int(getattr(settings, "TANDEM_MAX_IMPORT_BYTES", 2 * 1024**3))
+
+
+def human_size(size: int) -> str:
+    """``1.5 GB``, ``300 KB``, ``12 bytes``: sizes as people read them (1 KB = 1,000 bytes)."""
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{int(value):,} {unit}" if unit == "bytes" else f"{value:,.1f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
+# Reading -----------------------------------------------------------------------------------
+
+
+def read_files(
+    path: Path,
+    *,
+    file_name: str,
+    format: str | None,
+    time_zone: str,
+    keep_text: bool,
+    holds_path: Path | None = None,
+    holds_name: str | None = None,
+    limit_bytes: int | None = None,
+    progress: Progress | None = None,
+) -> Imported:
+    """Read an export and, optionally, a holds CSV; raise ``IngestError`` on any problem.
+
+    ``format=None`` detects it from the file. The holds file's holds are added to those the
+    export itself carries (a ServiceNow event log has its own).
+    """
+    report = progress or _silent
+    limit = max_import_bytes() if limit_bytes is None else limit_bytes
+    check_size(path, limit, file_name=file_name)
+    if holds_path is not None:
+        check_size(holds_path, limit, file_name=holds_name)
+    if format is None:
+        report(2, f"Detecting the format of {file_name}")
+        format = detect_format(path, file_name)
+    report(5, f"Reading {file_name} ({format})")
+    imported = read_export(
+        path, format, file_name=file_name, timezone=time_zone, keep_text=keep_text
+    )
+    if holds_path is not None:
+        report(50, f"Reading holds from {holds_name or holds_path.name}")
+        extra = read_holds_csv(
+            holds_path,
+            timezone=time_zone,
+            file_name=holds_name or holds_path.name,
+            tickets=imported.tickets,
+        ).holds
+        holds = pl.concat([imported.holds, extra]) if imported.holds.height else extra
+        imported = dataclasses.replace(imported, holds=holds)
+    return imported
+
+
+def summarise(imported: Imported) -> dict[str, Any]:
+    """What the preview shows of a readable export, as JSON-able data (instants in UTC)."""
+    tickets = imported.tickets
+    mix = {key: 0 for key in ("P1", "P2", "P3", "P4", "none")}
+    for priority, count in tickets.group_by("priority").len().iter_rows():
+        mix[priority or "none"] = count
+    opened = tickets["opened_at"]
+    first = tickets.head(PREVIEW_TICKETS).select(
+        "ticket_id",
+        "kind",
+        "priority",
+        "priority_raw",
+        "opened_at",
+        "responded_at",
+        "resolved_at",
+        "assignment_group",
+    )
+    rows = [
+        {name: _json_value(value) for name, value in row.items()}
+        for row in first.iter_rows(named=True)
+    ]
+    return {
+        "ok": True,
+        "format": imported.format,
+        "rows_read": imported.rows_read,
+        "tickets": tickets.height,
+        "holds": imported.holds.height,
+        "open": int(tickets["resolved_at"].is_null().sum()),
+        "priority_mix": mix,
+        "first_opened": _json_value(opened.min()) if tickets.height else None,
+        "last_opened": _json_value(opened.max()) if tickets.height else None,
+        "first_tickets": rows,
+        "warnings": list(imported.warnings),
+    }
+
+
+def problems_of(exc: IngestError) -> dict[str, Any]:
+    """The preview of an export that cannot be imported: its problems, one per row."""
+    return {
+        "ok": False,
+        "problems": [
+            {"file": p.file, "row": p.row, "column": p.column, "reason": p.reason}
+            for p in exc.problems
+        ],
+        "truncated": exc.truncated,
+    }
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat()
+    return value
+
+
+def _silent(percent: int, message: str) -> None:
+    return None
+
+
+# Staging -----------------------------------------------------------------------------------
+
+
+def staging_root() -> Path:
+    return Path(settings.MEDIA_ROOT) / STAGING_DIR_NAME
+
+
+class StagedMissing(LookupError):
+    """No staged upload by that id (never made, already imported, or cleaned up)."""
+
+
+@dataclass
+class Staged:
+    """One uploaded export waiting for its preview and confirmation (``staged.json``)."""
+
+    id: str
+    engagement_id: int
+    owner_id: int
+    file_name: str
+    stored_name: str
+    size: int
+    format: str | None  # chosen by the uploader; None: detect
+    time_zone: str
+    keep_text: bool
+    holds_name: str | None = None
+    holds_stored_name: str | None = None
+    holds_size: int = 0
+    created: str = ""
+    preview_progress_id: str | None = None
+    import_progress_id: str | None = None
+
+    @property
+    def directory(self) -> Path:
+        return staging_root() / self.id
+
+    @property
+    def path(self) -> Path:
+        return self.directory / self.stored_name
+
+    @property
+    def holds_path(self) -> Path | None:
+        return self.directory / self.holds_stored_name if self.holds_stored_name else None
+
+    @property
+    def total_size(self) -> int:
+        return self.size + self.holds_size
+
+    @property
+    def preview_inline(self) -> bool:
+        return self.total_size <= INLINE_PREVIEW_BYTES
+
+    def save(self) -> None:
+        """Write ``staged.json`` atomically (a reader never sees half of it)."""
+        _write_json(self.directory / "staged.json", dataclasses.asdict(self))
+
+    @classmethod
+    def load(cls, staged_id: str | uuid.UUID) -> Staged:
+        try:
+            key = str(uuid.UUID(str(staged_id)))
+        except ValueError:
+            raise StagedMissing(staged_id) from None
+        try:
+            data = json.loads((staging_root() / key / "staged.json").read_text("utf-8"))
+        except (FileNotFoundError, NotADirectoryError, json.JSONDecodeError):
+            raise StagedMissing(key) from None
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    # The preview, once read ------------------------------------------------------------
+
+    @property
+    def preview_path(self) -> Path:
+        return self.directory / "preview.json"
+
+    def load_preview(self) -> dict[str, Any] | None:
+        try:
+            return json.loads(self.preview_path.read_text("utf-8"))  # type: ignore[no-any-return]
+        except FileNotFoundError:
+            return None
+
+    def read(self, progress: Progress | None = None) -> Imported:
+        return read_files(
+            self.path,
+            file_name=self.file_name,
+            format=self.format,
+            time_zone=self.time_zone,
+            keep_text=self.keep_text,
+            holds_path=self.holds_path,
+            holds_name=self.holds_name,
+            progress=progress,
+        )
+
+    def make_preview(self, progress: Progress | None = None) -> dict[str, Any]:
+        """Read the staged file and write ``preview.json``: the summary or the problems."""
+        try:
+            preview = summarise(self.read(progress))
+        except IngestError as exc:
+            preview = problems_of(exc)
+        _write_json(self.preview_path, preview)
+        return preview
+
+    def discard(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def stage_upload(
+    upload: UploadedFile,
+    *,
+    engagement_id: int,
+    owner_id: int,
+    format: str | None,
+    time_zone: str,
+    keep_text: bool,
+    holds: UploadedFile | None = None,
+) -> Staged:
+    """Put an uploaded export (and holds file) in a fresh staging folder; return its record."""
+    staged_id = str(uuid.uuid4())
+    directory = staging_root() / staged_id
+    directory.mkdir(parents=True, exist_ok=False)
+    try:
+        stored = _store(upload, directory, "export")
+        staged = Staged(
+            id=staged_id,
+            engagement_id=engagement_id,
+            owner_id=owner_id,
+            file_name=_display_name(upload.name),
+            stored_name=stored,
+            size=int(upload.size or 0),
+            format=format or None,
+            time_zone=time_zone,
+            keep_text=keep_text,
+            created=datetime.now(UTC).isoformat(),
+        )
+        if holds is not None:
+            staged.holds_name = _display_name(holds.name)
+            staged.holds_stored_name = _store(holds, directory, "holds")
+            staged.holds_size = int(holds.size or 0)
+        staged.save()
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+    return staged
+
+
+def clean_staged(
+    max_age: timedelta = STAGED_MAX_AGE, *, now: float | None = None, dry_run: bool = False
+) -> list[Path]:
+    """Remove staging folders older than ``max_age``; return what was (or would be) removed."""
+    root = staging_root()
+    if not root.is_dir():
+        return []
+    cutoff = (time.time() if now is None else now) - max_age.total_seconds()
+    removed = []
+    for directory in root.iterdir():
+        if directory.is_dir() and directory.stat().st_mtime < cutoff:
+            if not dry_run:
+                shutil.rmtree(directory, ignore_errors=True)
+            removed.append(directory)
+    return removed
+
+
+def _store(upload: UploadedFile, directory: Path, stem: str) -> str:
+    """Move (large, already on disk) or write (small, in memory) one upload into place."""
+    suffix = Path(upload.name or "").suffix.lower()
+    name = stem + (suffix if suffix in _SUFFIXES else ".bin")
+    target = directory / name
+    temporary = getattr(upload, "temporary_file_path", None)
+    if temporary is not None:
+        upload.file.flush()
+        file_move_safe(temporary(), str(target), allow_overwrite=False)
+    else:
+        with target.open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+    return name
+
+
+def _display_name(name: str | None) -> str:
+    """The uploaded file's own name, without any path a browser sent, for messages."""
+    base = Path((name or "upload").replace("\\", "/")).name
+    return base[:200] or "upload"
+
+
+def _write_json(path: Path, data: Any) -> None:
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    temporary.write_text(json.dumps(data, default=str), "utf-8")
+    temporary.replace(path)

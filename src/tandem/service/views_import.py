@@ -1,0 +1,294 @@
+"""The ticket import wizard: upload, preview, confirm, then a progress bar until it is stored.
+
+Who may do what: uploading and confirming need ``can_add(user, ImportBatch, engagement)``
+(403 otherwise, 404 outside the user's engagements); a staged upload and its preview are
+seen only by the person who uploaded it (404 for anyone else). The staging itself - where
+files live between the steps and how they are read - is ``tandem.service.imports``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views import View
+from django.views.decorators.http import require_GET, require_POST
+
+from tandem.core.access import can_add
+from tandem.core.choices import Action, ProgressState
+from tandem.core.models import Engagement, Progress
+from tandem.core.tasks import start_with_progress
+from tandem.core.views.generic import EngagementMixin
+from tandem.service.choices import ImportFormat
+from tandem.service.forms_import import ImportUploadForm
+from tandem.service.imports import (
+    Staged,
+    StagedMissing,
+    human_size,
+    max_import_bytes,
+    stage_upload,
+)
+from tandem.service.models import ImportBatch
+from tandem.service.tasks import import_staged, preview_staged
+
+IMPORT_KIND = "import_tickets"
+PREVIEW_KIND = "preview_import"
+STEPS = ("Upload", "Preview", "Import")
+# Room for the form fields and multipart framing around the two files.
+_REQUEST_SLACK = 1024 * 1024
+
+
+def _steps(current: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "number": number,
+            "label": label,
+            "state": "done" if number < current else "current" if number == current else "todo",
+        }
+        for number, label in enumerate(STEPS, start=1)
+    ]
+
+
+def _require_add(user: Any, engagement: Engagement) -> None:
+    if not can_add(user, ImportBatch, engagement):
+        raise PermissionDenied("Your role in this engagement may not import tickets.")
+
+
+class ImportUploadView(LoginRequiredMixin, EngagementMixin, View):
+    """Step 1: the file, an optional holds file, and how to read them."""
+
+    template_name = "service/import_upload.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        engagement = self.get_engagement()
+        assert engagement is not None
+        _require_add(request.user, engagement)
+        return super().dispatch(request, *args, **kwargs)
+
+    def render_form(self, form: ImportUploadForm, *, refused: str = "", status: int = 200) -> Any:
+        context = {
+            "engagement": self.get_engagement(),
+            "form": form,
+            "refused": refused,
+            "limit": human_size(max_import_bytes()),
+            "steps": _steps(1),
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+    def initial(self) -> dict[str, Any]:
+        engagement = self.get_engagement()
+        return {"time_zone": engagement.time_zone if engagement else "UTC", "keep_text": False}
+
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        return self.render_form(ImportUploadForm(initial=self.initial()))
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        # Refuse an obviously oversized request before Django spools it to disk: reading
+        # request.FILES would first write the whole body to a temporary file.
+        limit = max_import_bytes()
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > 2 * limit + _REQUEST_SLACK:
+            refused = (
+                f"This upload is {human_size(length)}, over the limit of {human_size(limit)} "
+                "per file. Split the export (for example by month) and import the parts."
+            )
+            return self.render_form(
+                ImportUploadForm(initial=self.initial()), refused=refused, status=413
+            )
+        form = ImportUploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self.render_form(form, status=422)
+        engagement = self.get_engagement()
+        assert engagement is not None
+        staged = stage_upload(
+            form.cleaned_data["file"],
+            holds=form.cleaned_data.get("holds"),
+            engagement_id=engagement.pk,
+            owner_id=request.user.pk,
+            format=form.cleaned_data["format"] or None,
+            time_zone=form.cleaned_data["time_zone"],
+            keep_text=form.cleaned_data["keep_text"],
+        )
+        return redirect("service:import_preview", staged.id)
+
+
+def _staged_for(request: HttpRequest, staged_id: Any) -> tuple[Staged, Engagement]:
+    """The staged upload, for its uploader only, in an engagement they still see (or 404)."""
+    try:
+        staged = Staged.load(staged_id)
+    except StagedMissing:
+        raise Http404("No staged import matches the given query.") from None
+    if staged.owner_id != request.user.pk:
+        raise Http404("No staged import matches the given query.")
+    engagement = get_object_or_404(
+        Engagement.objects.restrict(request.user, Action.VIEW), pk=staged.engagement_id
+    )
+    return staged, engagement
+
+
+@login_required
+@require_GET
+def import_preview(request: HttpRequest, staged_id: Any) -> HttpResponse:
+    """Step 2: what the file holds, or why it cannot be imported. Nothing is stored."""
+    staged, engagement = _staged_for(request, staged_id)
+    preview = staged.load_preview()
+    progress = None
+    if preview is None and staged.preview_inline:
+        preview = staged.make_preview()
+    elif preview is None:
+        progress = _preview_progress(request, staged, engagement)
+        preview = staged.load_preview()  # the immediate backend has finished already
+    if getattr(request, "htmx", False):
+        if preview is not None:  # the background read is done: show the whole page
+            return HttpResponse(headers={"HX-Refresh": "true"})
+        return render(request, "service/import_progress_bar.html", _bar(request, progress))
+    context: dict[str, Any] = {
+        "engagement": engagement,
+        "staged": staged,
+        "steps": _steps(2),
+        "can_import": can_add(request.user, ImportBatch, engagement),
+        "sizes": human_size(staged.size),
+        "holds_size": human_size(staged.holds_size),
+    }
+    if preview is None:
+        context.update(_bar(request, progress))
+    else:
+        context["preview"] = _displayed(preview, engagement)
+    return render(request, "service/import_preview.html", context)
+
+
+def _preview_progress(request: HttpRequest, staged: Staged, engagement: Engagement) -> Progress:
+    if staged.preview_progress_id:
+        progress = Progress.objects.filter(pk=staged.preview_progress_id).first()
+        if progress is not None:
+            return progress
+    progress = start_with_progress(
+        preview_staged,
+        owner=request.user,
+        label=f"Reading {staged.file_name}",
+        kind=PREVIEW_KIND,
+        engagement=engagement,
+        staged_id=staged.id,
+    )
+    staged.preview_progress_id = str(progress.pk)
+    staged.save()
+    return progress
+
+
+def _bar(request: HttpRequest, progress: Progress | None) -> dict[str, Any]:
+    return {"progress": progress, "poll_url": request.path}
+
+
+def _displayed(preview: dict[str, Any], engagement: Engagement) -> dict[str, Any]:
+    """The preview with instants in the engagement's time zone and labels for codes."""
+    if not preview.get("ok"):
+        return preview
+    zone = ZoneInfo(engagement.time_zone)
+    shown = dict(preview)
+    fmt = preview.get("format") or ""
+    shown["format_label"] = (
+        ImportFormat(fmt).label if fmt in ImportFormat.values else fmt or "unknown"
+    )
+    total = max(int(preview["tickets"]), 1)
+    shown["priority_rows"] = [
+        {
+            "priority": "No priority" if key == "none" else key,
+            "count": count,
+            "share": 100 * count / total,
+        }
+        for key, count in preview["priority_mix"].items()
+    ]
+    shown["first_opened"] = _local(preview.get("first_opened"), zone)
+    shown["last_opened"] = _local(preview.get("last_opened"), zone)
+    shown["first_tickets"] = [
+        {
+            **row,
+            **{
+                name: _local(row.get(name), zone)
+                for name in ("opened_at", "responded_at", "resolved_at")
+            },
+        }
+        for row in preview["first_tickets"]
+    ]
+    return shown
+
+
+def _local(value: str | None, zone: ZoneInfo) -> str:
+    if not value:
+        return ""
+    return datetime.fromisoformat(value).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+@login_required
+@require_POST
+def import_confirm(request: HttpRequest, staged_id: Any) -> HttpResponse:
+    """Step 3: import the staged file in the background and show its progress."""
+    staged, engagement = _staged_for(request, staged_id)
+    _require_add(request.user, engagement)
+    if staged.import_progress_id:
+        return redirect("service:import_progress", staged.import_progress_id)
+    preview = staged.load_preview()
+    if preview is None or not preview.get("ok"):
+        messages.error(request, "This file cannot be imported as it is: see its problems.")
+        return redirect("service:import_preview", staged.id)
+    progress = start_with_progress(
+        import_staged,
+        owner=request.user,
+        label=f"Import of {staged.file_name}",
+        kind=IMPORT_KIND,
+        engagement=engagement,
+        staged_id=staged.id,
+    )
+    staged.import_progress_id = str(progress.pk)
+    if staged.directory.exists():  # the worker removes it when done: may be gone already
+        with contextlib.suppress(FileNotFoundError):
+            staged.save()
+    return redirect("service:import_progress", progress.pk)
+
+
+@login_required
+@require_POST
+def import_discard(request: HttpRequest, staged_id: Any) -> HttpResponse:
+    """Throw a staged upload away without importing it."""
+    staged, engagement = _staged_for(request, staged_id)
+    if staged.import_progress_id:
+        raise Http404("This upload is being imported.")
+    staged.discard()
+    messages.success(request, f"Discarded {staged.file_name}; nothing was imported.")
+    return redirect("service:importbatch_list", engagement.pk)
+
+
+@login_required
+@require_GET
+def import_progress(request: HttpRequest, pk: Any) -> HttpResponse:
+    """The import's progress bar (htmx polls this URL), then a link to what it stored."""
+    progress = get_object_or_404(
+        Progress.objects.restrict(request.user).select_related("engagement", "owner"),
+        pk=pk,
+        kind=IMPORT_KIND,
+    )
+    context: dict[str, Any] = {**_bar(request, progress), "steps": _steps(3)}
+    result = progress.result if isinstance(progress.result, dict) else {}
+    if progress.state == ProgressState.SUCCEEDED and result.get("batch_id"):
+        context["batch_url"] = reverse("service:importbatch_detail", args=[result["batch_id"]])
+        context["summary"] = result.get("summary", "")
+    if progress.engagement_id:
+        context["upload_url"] = reverse("service:import_upload", args=[progress.engagement_id])
+    if getattr(request, "htmx", False):
+        return render(request, "service/import_progress_bar.html", context)
+    context["engagement"] = progress.engagement
+    return render(request, "service/import_progress.html", context)
