@@ -43,6 +43,12 @@ MEASUREMENTS: dict[str, pl.DataType] = {
     "met": pl.Boolean(),
 }
 
+#: Which side of the partnership works each assignment group; one row per group.
+SIDES: dict[str, pl.DataType] = {
+    "assignment_group": pl.String(),
+    "side": pl.String(),  # "client" (the hospital's own team) or "vendor"
+}
+
 
 def empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)

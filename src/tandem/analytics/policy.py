@@ -5,6 +5,12 @@ into frozen dataclasses. Every mistake is a :class:`PolicyError` naming the key 
 (``targets[2].calendar``, ``calendars.business.weekly.mon[0]``; list indexes count from 0),
 because a policy is typed by hand and argued over: "invalid policy" helps nobody. Unknown keys
 are errors too, so a misspelt ``pause_on_hod`` cannot silently measure something else.
+
+Service credits are optional: a ``[credits]`` table (``monthly_fee``, ``currency``,
+``at_risk_percent``) and, per target, ``credit_allocation_percent`` with an optional earn-back
+(``earn_back_months``, ``earn_back_goal``). Money and percentages become ``Decimal`` read from
+the text as written (``"125000.00"`` or ``125000``), never through a binary float, because a
+credit is an amount on an invoice.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -25,6 +32,10 @@ METRICS = ("response", "resolution")
 
 _WITHIN = re.compile(r"^\s*(\d+)\s*([a-zA-Z]+)\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600}
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+#: The most the targets' allocations may add up to, in percent of the at-risk pool.
+POOL_PERCENTAGE_LIMIT = Decimal(100)
 
 
 class PolicyError(ValueError):
@@ -48,6 +59,21 @@ class Target:
     within_seconds: int
     pause_on_hold: bool
     goal: float | None = None
+    #: Share of the at-risk pool this target forfeits in a month below ``goal`` (percent).
+    credit_allocation_percent: Decimal | None = None
+    #: A credit is waived when each of the next ``earn_back_months`` months meets
+    #: ``earn_back_goal`` (see ``credits.py``).
+    earn_back_months: int | None = None
+    earn_back_goal: float | None = None
+
+
+@dataclass(frozen=True)
+class CreditTerms:
+    """The contract's money: the monthly fee (in ``currency``) and the share of it at risk."""
+
+    monthly_fee: Decimal
+    currency: str
+    at_risk_percent: Decimal
 
 
 @dataclass(frozen=True)
@@ -56,9 +82,10 @@ class Policy:
 
     calendars: Mapping[str, BusinessCalendar]
     targets: tuple[Target, ...]
+    credits: CreditTerms | None = None
 
     def __hash__(self) -> int:
-        return hash((tuple(self.calendars.items()), self.targets))
+        return hash((tuple(self.calendars.items()), self.targets, self.credits))
 
 
 def load_policy(path: str | Path) -> Policy:
@@ -72,7 +99,7 @@ def parse_policy(text: str) -> Policy:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise PolicyError("", f"not valid TOML: {error}") from None
-    _only_keys("", document, required=("calendars", "targets"), optional=())
+    _only_keys("", document, required=("calendars", "targets"), optional=("credits",))
     calendars = _table("calendars", document["calendars"])
     if not calendars:
         raise PolicyError("calendars", "at least one calendar is required")
@@ -91,7 +118,44 @@ def parse_policy(text: str) -> Policy:
                 f"(the first is targets[{seen[key]}])",
             )
         seen[key] = i
-    return Policy(MappingProxyType(parsed), targets)
+    terms = _credit_terms("credits", document["credits"]) if "credits" in document else None
+    _check_allocations(targets, terms)
+    return Policy(MappingProxyType(parsed), targets, terms)
+
+
+def _credit_terms(path: str, raw: Any) -> CreditTerms:
+    table = _table(path, raw)
+    _only_keys(path, table, required=("monthly_fee", "currency", "at_risk_percent"), optional=())
+    fee = _decimal(f"{path}.monthly_fee", table["monthly_fee"], 'e.g. "125000.00"')
+    if fee < 0:
+        raise PolicyError(f"{path}.monthly_fee", f"{table['monthly_fee']!r}: must not be negative")
+    currency = _string(f"{path}.currency", table["currency"])
+    if not _CURRENCY.match(currency):
+        raise PolicyError(f"{path}.currency", f"{currency!r}: write an ISO 4217 code, e.g. USD")
+    at_risk = _percent(f"{path}.at_risk_percent", table["at_risk_percent"])
+    return CreditTerms(fee, currency, at_risk)
+
+
+def _check_allocations(targets: tuple[Target, ...], terms: CreditTerms | None) -> None:
+    """Allocations need ``[credits]`` and a goal, and may not exceed the pool between them."""
+    allocated = [(i, t) for i, t in enumerate(targets) if t.credit_allocation_percent is not None]
+    for i, target in allocated:
+        key = f"targets[{i}].credit_allocation_percent"
+        if terms is None:
+            raise PolicyError(key, "needs a [credits] table (monthly_fee, currency, ...)")
+        if target.goal is None:
+            raise PolicyError(key, "needs a goal: a credit is due when a month misses it")
+    total = sum((t.credit_allocation_percent or Decimal(0) for _, t in allocated), Decimal(0))
+    if total > POOL_PERCENTAGE_LIMIT:
+        named = ", ".join(
+            f"targets[{i}] ({t.priority} {t.metric}) {t.credit_allocation_percent}%"
+            for i, t in allocated
+        )
+        raise PolicyError(
+            "targets",
+            f"credit allocations add up to {total}%, above the pool limit of "
+            f"{POOL_PERCENTAGE_LIMIT}%: {named}",
+        )
 
 
 def _calendar(path: str, raw: Any) -> BusinessCalendar:
@@ -176,7 +240,7 @@ def _target(path: str, raw: Any, calendars: Mapping[str, BusinessCalendar]) -> T
         path,
         table,
         required=("priority", "metric", "calendar", "within", "pause_on_hold"),
-        optional=("goal",),
+        optional=("goal", "credit_allocation_percent", "earn_back_months", "earn_back_goal"),
     )
     priority = _choice(f"{path}.priority", table["priority"], PRIORITIES)
     metric = _choice(f"{path}.metric", table["metric"], METRICS)
@@ -188,12 +252,59 @@ def _target(path: str, raw: Any, calendars: Mapping[str, BusinessCalendar]) -> T
     pause = table["pause_on_hold"]
     if not isinstance(pause, bool):
         raise PolicyError(f"{path}.pause_on_hold", f"{pause!r}: must be true or false")
-    goal = table.get("goal")
-    if goal is not None:
-        if isinstance(goal, bool) or not isinstance(goal, int | float) or not 0 <= goal <= 1:
-            raise PolicyError(f"{path}.goal", f"{goal!r}: must be a share from 0 to 1, e.g. 0.95")
-        goal = float(goal)
-    return Target(priority, metric, calendar, within, pause, goal)
+    goal = _share(f"{path}.goal", table.get("goal"))
+    allocation = table.get("credit_allocation_percent")
+    if allocation is not None:
+        allocation = _percent(f"{path}.credit_allocation_percent", allocation)
+    months = table.get("earn_back_months")
+    earn_back_goal = _share(f"{path}.earn_back_goal", table.get("earn_back_goal"))
+    if months is not None:
+        if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 24:
+            raise PolicyError(f"{path}.earn_back_months", f"{months!r}: a whole number 1 to 24")
+        if allocation is None:
+            raise PolicyError(f"{path}.earn_back_months", "needs credit_allocation_percent")
+        if earn_back_goal is None:
+            raise PolicyError(f"{path}.earn_back_goal", "missing (earn_back_months needs it)")
+    elif earn_back_goal is not None:
+        raise PolicyError(f"{path}.earn_back_months", "missing (earn_back_goal needs it)")
+    if earn_back_goal is not None and goal is not None and earn_back_goal < goal:
+        raise PolicyError(
+            f"{path}.earn_back_goal",
+            f"{earn_back_goal!r} is below the goal {goal!r}: earning back needs a higher bar",
+        )
+    return Target(
+        priority, metric, calendar, within, pause, goal, allocation, months, earn_back_goal
+    )
+
+
+def _share(path: str, raw: Any) -> float | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not 0 <= raw <= 1:
+        raise PolicyError(path, f"{raw!r}: must be a share from 0 to 1, e.g. 0.95")
+    return float(raw)
+
+
+def _decimal(path: str, raw: Any, example: str) -> Decimal:
+    """A number or numeric string as an exact Decimal (a float through its shortest repr)."""
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise PolicyError(path, f"{raw!r}: must be a number, {example}")
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation:
+        raise PolicyError(path, f"{raw!r}: not a number, {example}") from None
+    if not value.is_finite():
+        raise PolicyError(path, f"{raw!r}: must be a finite number, {example}")
+    return value
+
+
+def _percent(path: str, raw: Any) -> Decimal:
+    value = _decimal(path, raw, "e.g. 12 for 12%")
+    if not 0 < value <= 100:
+        raise PolicyError(path, f"{raw!r}: must be a percentage above 0 and at most 100")
+    if value != value.quantize(Decimal("0.0001")):  # the credit tables keep 4 decimals
+        raise PolicyError(path, f"{raw!r}: at most 4 decimal places, e.g. 12.5")
+    return value
 
 
 def _within(path: str, raw: Any) -> int:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import polars as pl
 
 from tandem.analytics.calendar import BusinessCalendar, open_intervals_covering
 from tandem.analytics.clocks import STILL_ON_HOLD, Holds, elapsed_seconds
+from tandem.analytics.frames import HOLDS, TICKETS
 
 HOUR = 3600
 
@@ -50,3 +52,40 @@ def one(
     holds: Sequence[tuple[int, int | None]] = (),
 ) -> int:
     return engine(calendar, [(start, end)], [(0, a, b) for a, b in holds])[0]
+
+
+def instant(seconds: int | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+
+
+def ticket_frame(
+    rows: Sequence[tuple[str, str | None, int | None, int | None, int | None]],
+    groups: Sequence[str | None] | None = None,
+) -> pl.DataFrame:
+    """``(ticket_id, priority, opened, responded, resolved)`` rows in the TICKETS schema,
+    with an ``assignment_group`` column when ``groups`` is given."""
+    frame = pl.DataFrame(
+        {
+            "ticket_id": [r[0] for r in rows],
+            "priority": [r[1] for r in rows],
+            "opened_at": [instant(r[2]) for r in rows],
+            "responded_at": [instant(r[3]) for r in rows],
+            "resolved_at": [instant(r[4]) for r in rows],
+        },
+        schema={k: TICKETS[k] for k in ("ticket_id", "priority", "opened_at")}
+        | {k: TICKETS[k] for k in ("responded_at", "resolved_at")},
+    )
+    if groups is None:
+        return frame
+    return frame.with_columns(pl.Series("assignment_group", groups, TICKETS["assignment_group"]))
+
+
+def hold_frame(rows: Sequence[tuple[str, int, int | None]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "ticket_id": [r[0] for r in rows],
+            "start": [instant(r[1]) for r in rows],
+            "end": [instant(r[2]) for r in rows],
+        },
+        schema=HOLDS,
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from types import MappingProxyType
 
@@ -14,11 +13,11 @@ from hypothesis import strategies as st
 
 from tandem.analytics.attainment import attainment
 from tandem.analytics.calendar import BusinessCalendar
-from tandem.analytics.frames import HOLDS, MEASUREMENTS, TICKETS
+from tandem.analytics.frames import MEASUREMENTS
 from tandem.analytics.measure import measure
 from tandem.analytics.policy import Policy, Target, parse_policy
 from tandem.analytics.tests import oracle
-from tandem.analytics.tests.helpers import HOUR, at
+from tandem.analytics.tests.helpers import HOUR, at, hold_frame, ticket_frame
 from tandem.analytics.tests.strategies import calendars, tickets
 
 settings.register_profile("default", max_examples=150, deadline=None)
@@ -59,38 +58,6 @@ within = "9h"
 pause_on_hold = true
 """
 )
-
-
-def instant(seconds: int | None) -> datetime | None:
-    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
-
-
-def ticket_frame(
-    rows: Sequence[tuple[str, str | None, int | None, int | None, int | None]],
-) -> pl.DataFrame:
-    """``(ticket_id, priority, opened, responded, resolved)`` rows in the TICKETS schema."""
-    return pl.DataFrame(
-        {
-            "ticket_id": [r[0] for r in rows],
-            "priority": [r[1] for r in rows],
-            "opened_at": [instant(r[2]) for r in rows],
-            "responded_at": [instant(r[3]) for r in rows],
-            "resolved_at": [instant(r[4]) for r in rows],
-        },
-        schema={k: TICKETS[k] for k in ("ticket_id", "priority", "opened_at")}
-        | {k: TICKETS[k] for k in ("responded_at", "resolved_at")},
-    )
-
-
-def hold_frame(rows: Sequence[tuple[str, int, int | None]]) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "ticket_id": [r[0] for r in rows],
-            "start": [instant(r[1]) for r in rows],
-            "end": [instant(r[2]) for r in rows],
-        },
-        schema=HOLDS,
-    )
 
 
 MONDAY_9 = at("2025-06-09T09:00")

@@ -214,7 +214,8 @@ BAD = [
     (
         ("pause_on_hold = true", "pause_on_hod = true"),
         "targets[0].pause_on_hod",
-        "unknown key (expected: calendar, goal, metric, pause_on_hold, priority, within)",
+        "unknown key (expected: calendar, credit_allocation_percent, earn_back_goal, "
+        "earn_back_months, goal, metric, pause_on_hold, priority, within)",
     ),
     (("goal = 0.95", "goal = 95"), "targets[0].goal", "95: must be a share from 0 to 1, e.g. 0.95"),
     (("goal = 0.95", "goal = true"), "targets[0].goal", "True: must be a share from 0 to 1"),
@@ -251,7 +252,8 @@ def test_a_duplicate_target_names_both() -> None:
             'targets = []\n[calendars.a]\ntimezone = "UTC"\nweekly = "24x7"\n',
             "targets: at least one [[targets]] table is required",
         ),
-        ("credits = 1\n" + EXAMPLE, "credits: unknown key (expected: calendars, targets)"),
+        ("credit = 1\n" + EXAMPLE, "credit: unknown key (expected: calendars, credits, targets)"),
+        ("credits = 1\n" + EXAMPLE, "credits: must be a table, not int"),
         ("calendars = 3\ntargets = []", "calendars: must be a table, not int"),
     ],
 )
