@@ -5,6 +5,9 @@ canonical frames ``tandem.ingest`` produces (schemas in ``tandem.analytics.frame
 stores them all-or-nothing, in one transaction, with one audit record for the whole import.
 ``ticket_frames`` turns an engagement's stored tickets back into those frames.
 
+How the rows are written (COPY on PostgreSQL, prepared upserts elsewhere) is ``bulk``'s
+business; this module checks, records and audits.
+
 Whatever reads an export (the import wizard, the ``import_tickets`` command, the demo)
 calls ``import_tickets(engagement=..., actor=..., tickets=..., holds=..., ...)`` with the
 reader's output; this module never reads files.
@@ -27,13 +30,12 @@ from tandem.core.access import can_add
 from tandem.core.choices import AuditAction, AuditSource
 from tandem.core.models import Engagement, User
 from tandem.core.services import NotAllowed
+from tandem.service import bulk
 from tandem.service.choices import ImportStatus, Priority, TicketKind
 from tandem.service.models import ImportBatch, Ticket, TicketHold
 
 Progress = Callable[[int, str], None]
 
-#: Rows per INSERT: 4,000 tickets x 15 columns stays under PostgreSQL's 65,535 parameters.
-CHUNK = 4_000
 #: Rows fetched per round trip when reading tickets back.
 READ_CHUNK = 20_000
 
@@ -48,11 +50,6 @@ _MAX_LENGTH = {
     name: Ticket._meta.get_field(name).max_length
     for name in ("ticket_id", "priority_raw", "assignment_group", "category")
 }
-# What a re-import overwrites on an existing ticket (everything but its identity).
-_UPDATE_FIELDS = [name for name in TICKETS if name != "ticket_id"] + [
-    "short_description",
-    "batch",
-]
 
 
 class ImportRefused(ValueError):
@@ -112,12 +109,10 @@ def import_tickets(
         # Written without the per-save audit hook and recorded once, below, with its final
         # counts: one audit record per import, whatever its size.
         ImportBatch.objects.bulk_create([batch])
-        existing = Ticket.objects.filter(engagement=engagement).count()
-        _upsert_tickets(batch, tickets, report)
-        created = Ticket.objects.filter(engagement=engagement).count() - existing
-        batch.holds_imported = _replace_holds(batch, holds, report)
-        batch.tickets_created = created
-        batch.tickets_updated = tickets.height - created
+        written = bulk.write(batch.pk, engagement.pk, tickets, holds, report)
+        batch.holds_imported = written.holds
+        batch.tickets_created = written.created
+        batch.tickets_updated = tickets.height - written.created
         batch.finished_at = timezone.now()
         ImportBatch.objects.filter(pk=batch.pk).update(
             tickets_created=batch.tickets_created,
@@ -259,53 +254,6 @@ def _refuse_rows(label: str, frame: pl.DataFrame, condition: pl.Expr, what: str)
             f"{label} frame: {bad.height:,} row(s) {what} "
             f"(first: row {first['row']}, ticket_id {first['ticket_id']!r})"
         )
-
-
-# Writing -----------------------------------------------------------------------------------
-
-
-def _upsert_tickets(batch: ImportBatch, tickets: pl.DataFrame, report: Progress) -> None:
-    names = [*TICKETS, "short_description"]
-    fixed = {"engagement_id": batch.engagement_id, "batch_id": batch.pk}
-    done, total = 0, max(tickets.height, 1)
-    for chunk in tickets.select(names).iter_slices(CHUNK):
-        rows = [Ticket(**fixed, **dict(zip(names, row, strict=True))) for row in chunk.iter_rows()]
-        Ticket.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["engagement", "ticket_id"],
-            update_fields=_UPDATE_FIELDS,
-        )
-        done += chunk.height
-        report(int(80 * done / total), f"{done:,} of {tickets.height:,} tickets stored")
-
-
-def _replace_holds(batch: ImportBatch, holds: pl.DataFrame, report: Progress) -> int:
-    """Delete the holds of every ticket this import wrote, then insert the file's."""
-    written = Ticket.objects.filter(batch=batch).values("pk")
-    stale = TicketHold.objects.filter(ticket__in=written)
-    # A plain DELETE: ``QuerySet.delete()`` would load every hold to send delete signals.
-    # Holds have no dependants and are audited with their import, not one by one.
-    stale._raw_delete(stale.db)
-    if holds.height == 0:
-        return 0
-    ticket_pks = _read_frame(
-        Ticket.objects.filter(batch=batch).order_by().values_list("ticket_id", "pk"),
-        {"ticket_id": pl.String(), "pk": pl.Int64()},
-    )
-    holds = holds.join(ticket_pks, on="ticket_id", how="inner").select("pk", "start", "end")
-    engagement_id = batch.engagement_id
-    done = 0
-    for chunk in holds.iter_slices(CHUNK):
-        TicketHold.objects.bulk_create(
-            [
-                TicketHold(engagement_id=engagement_id, ticket_id=pk, start=start, end=end)
-                for pk, start, end in chunk.iter_rows()
-            ]
-        )
-        done += chunk.height
-        report(80 + int(19 * done / holds.height), f"{done:,} of {holds.height:,} holds stored")
-    return done
 
 
 # Reading back ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from tandem.core.audit import audit_context
 from tandem.core.choices import AuditAction, AuditSource
 from tandem.core.models import ChangeLog
 from tandem.core.services import NotAllowed
-from tandem.service import services
+from tandem.service import bulk, bulk_postgres, services
 from tandem.service.choices import ImportStatus
 from tandem.service.models import ImportBatch, Ticket, TicketHold
 from tandem.service.services import ImportRefused, import_tickets, ticket_frames
@@ -168,27 +168,39 @@ def test_one_audit_record_per_import_and_none_per_ticket(world) -> None:
     assert record.message == ("imported 3 tickets (3 new, 0 updated), 3 holds from incidents.csv")
 
 
-def test_a_failure_midway_leaves_nothing(world, monkeypatch) -> None:
+@pytest.fixture
+def small_chunks(monkeypatch) -> int:
+    """Chunks of 1,000 rows on both write paths, so a few thousand rows take several."""
+    monkeypatch.setattr(bulk, "CHUNK", 1_000)
+    monkeypatch.setattr(bulk_postgres, "COPY_CHUNK", 1_000)
+    return 1_000
+
+
+def test_a_failure_midway_leaves_nothing(world, small_chunks) -> None:
     run(world)  # something already there must survive untouched
     before = (Ticket.objects.count(), TicketHold.objects.count(), ChangeLog.objects.count())
 
-    def broken(batch, holds, report):
-        raise RuntimeError("disk full")
+    def broken(percent: int, message: str) -> None:
+        if "holds stored" in message:  # every ticket is written by now, and some holds
+            raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "_replace_holds", broken)
     many = tickets_frame(
-        [{"ticket_id": f"NEW{n:05d}", "opened_at": at(10, 8)} for n in range(9_000)]
+        [{"ticket_id": f"NEW{n:05d}", "opened_at": at(10, 8)} for n in range(2_500)]
         + [{"ticket_id": "INC001", "opened_at": at(3, 8), "resolved_at": at(9, 9)}]
     )
+    holds = holds_frame([(f"NEW{n:05d}", at(10, 9), None) for n in range(1_500)])
     with pytest.raises(RuntimeError, match="disk full"):
-        run(world, tickets=many, holds=holds_frame([]), file_name="broken.csv")
+        run(world, tickets=many, holds=holds, file_name="broken.csv", progress=broken)
     assert ImportBatch.objects.count() == 1
     assert (Ticket.objects.count(), TicketHold.objects.count(), ChangeLog.objects.count()) == before
     assert Ticket.objects.get(ticket_id="INC001").resolved_at == at(3, 11, 30, 1)
+    assert Ticket.objects.get(ticket_id="INC001").holds.count() == 1
 
 
-def test_a_database_error_in_a_later_chunk_rolls_back_the_earlier_ones(world, monkeypatch) -> None:
-    rows = [{"ticket_id": f"T{n:05d}", "opened_at": at(10, 8)} for n in range(services.CHUNK + 5)]
+def test_a_database_error_in_a_later_chunk_rolls_back_the_earlier_ones(
+    world, monkeypatch, small_chunks
+) -> None:
+    rows = [{"ticket_id": f"T{n:05d}", "opened_at": at(10, 8)} for n in range(small_chunks + 5)]
     rows[-1]["resolved_at"] = at(1, 8)  # before opened: the database's constraint refuses it
 
     def unchecked(tickets, holds, keep_text):  # skip the frame checks to reach the database
@@ -202,9 +214,9 @@ def test_a_database_error_in_a_later_chunk_rolls_back_the_earlier_ones(world, mo
     assert not records_of(ImportBatch)
 
 
-def test_progress_is_reported_between_chunks(world) -> None:
+def test_progress_is_reported_between_chunks(world, small_chunks) -> None:
     seen: list[tuple[int, str]] = []
-    rows = [{"ticket_id": f"T{n:05d}", "opened_at": at(10, 8)} for n in range(services.CHUNK * 2)]
+    rows = [{"ticket_id": f"T{n:05d}", "opened_at": at(10, 8)} for n in range(small_chunks * 2)]
     run(
         world,
         tickets=tickets_frame(rows),
@@ -213,8 +225,8 @@ def test_progress_is_reported_between_chunks(world) -> None:
     )
     percents = [p for p, _ in seen]
     assert percents == sorted(percents) and percents[-1] == 100
-    assert seen[0] == (40, f"{services.CHUNK:,} of {services.CHUNK * 2:,} tickets stored")
-    assert seen[-1][1].startswith("imported 8,000 tickets (8,000 new, 0 updated)")
+    assert seen[0] == (40, "1,000 of 2,000 tickets stored")
+    assert seen[-1][1].startswith("imported 2,000 tickets (2,000 new, 0 updated)")
 
 
 def test_free_text_is_dropped_unless_the_import_keeps_it(world) -> None:
