@@ -63,12 +63,12 @@ def max_import_bytes() -> int:
 
 
 def human_size(size: int) -> str:
-    """``1.5 GB``, ``300 KB``, ``12 bytes``: sizes as people read them (1 KB = 1,000 bytes)."""
+    """``2.0 GiB``, ``300.0 KiB``, ``12 bytes``: sizes as people read them (1 KiB = 1,024)."""
     value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
             return f"{int(value):,} {unit}" if unit == "bytes" else f"{value:,.1f} {unit}"
-        value /= 1000
+        value /= 1024
     raise AssertionError("unreachable")
 
 
