@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import polars as pl
 from numpy.typing import NDArray
 
 from tandem.analytics.calendar import OpenIntervals
@@ -55,11 +56,13 @@ class Holds:
     def group(cls, ticket: NDArray[np.int64], start: Seconds, end: Seconds) -> Holds:
         if len(ticket) == 0:
             return cls(ticket, start, end)
-        # One int64 key sorts several times faster than np.lexsort; lexsort when it won't fit.
+        # One int64 key sorts several times faster than np.lexsort, and Polars' arg_sort
+        # (multi-threaded) about twice as fast again as np.argsort; lexsort when it won't fit.
+        # Ties (same ticket and start) may come in any order: merging holds does not care.
         low = int(np.min(start))
         width = int(np.max(start)) - low + 1
         if (int(np.max(ticket)) + 1) * width < np.iinfo(np.int64).max // 2:
-            order = np.argsort(ticket * width + (start - low))
+            order = pl.Series(ticket * width + (start - low)).arg_sort().to_numpy()
         else:
             order = np.lexsort((start, ticket))
         return cls(ticket[order], start[order], end[order])
