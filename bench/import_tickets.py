@@ -101,6 +101,8 @@ def run(url: str, n: int, seed: int) -> None:
     )
 
     def floor(with_holds: bool) -> None:
+        with connection.cursor() as cursor:  # each floor into empty tables
+            cursor.execute("TRUNCATE bench_floor, bench_floor_holds")
         with transaction.atomic(), connection.cursor() as cursor:
             for chunk in floor_rows.iter_slices(bulk_postgres.COPY_CHUNK):
                 bulk_postgres._copy(cursor, "bench_floor", [columns], chunk)

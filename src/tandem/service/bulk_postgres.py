@@ -2,7 +2,8 @@
 
 Per chunk of ``COPY_CHUNK`` tickets: COPY the rows into a temporary staging table, then one
 ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` upserts them all and counts the new ones
-(``xmax = 0`` marks a row the statement inserted rather than updated). Then the holds of
+(``xmax = 0`` marks a row the statement inserted rather than updated); a plain INSERT when
+the engagement has no ticket yet. Then the holds of
 every ticket the import wrote are deleted in one statement, and the file's holds are
 COPYed to a second staging table per chunk and inserted with their ticket's pk looked up by
 a join on ``(engagement, ticket_id)``: the ids never travel back to Python.
@@ -56,12 +57,13 @@ def write(
     ticket_columns = quoted(Ticket, *TICKET_FIELDS)
     stage_list = ", ".join(ticket_columns)
     engagement_column, batch_column = quoted(Ticket, "engagement", "batch")
-    upsert = (
-        f"WITH written AS ("
+    insert = (
         f"INSERT INTO {table(Ticket)} ({engagement_column}, {batch_column}, {stage_list}) "
-        f"SELECT %s, %s, {stage_list} FROM {ticket_stage} {upsert_tail()} "
-        f"RETURNING (xmax = 0) AS inserted"
-        f") SELECT COUNT(*) FILTER (WHERE inserted) FROM written"
+        f"SELECT %s, %s, {stage_list} FROM {ticket_stage}"
+    )
+    upsert = (
+        f"WITH written AS ({insert} {upsert_tail()} RETURNING (xmax = 0) AS inserted) "
+        f"SELECT COUNT(*) FILTER (WHERE inserted) FROM written"
     )
     pk, engagement, number = quoted(Ticket, "id", "engagement", "ticket_id")
     start, end = quoted(TicketHold, *HOLD_FIELDS)
@@ -87,12 +89,25 @@ def write(
             f"SELECT t.{number}, h.{start}, h.{end}, 0::bigint AS ord "
             f"FROM {table(TicketHold)} h CROSS JOIN {table(Ticket)} t WITH NO DATA"
         )
+        # Into an engagement with no ticket yet, every row is new (ids are unique in a file):
+        # a plain INSERT skips ON CONFLICT's speculative insertion, a quarter faster. Should
+        # another import add one of these ids meanwhile, the unique constraint refuses it
+        # and this whole import rolls back: nothing is ever half-written.
+        cursor.execute(
+            f"SELECT NOT EXISTS (SELECT FROM {table(Ticket)} WHERE {engagement_column} = %s)",
+            [engagement_id],
+        )
+        first_import = cursor.fetchone()[0]
         created = done = 0
         for chunk in tickets.select(TICKET_FIELDS).iter_slices(COPY_CHUNK):
             cursor.execute(f"TRUNCATE {ticket_stage}")
             _copy(cursor, ticket_stage, ticket_columns, chunk)
-            cursor.execute(upsert, [engagement_id, batch_id])
-            created += cursor.fetchone()[0]
+            if first_import:
+                cursor.execute(insert, [engagement_id, batch_id])
+                created += cursor.rowcount
+            else:
+                cursor.execute(upsert, [engagement_id, batch_id])
+                created += cursor.fetchone()[0]
             done += chunk.height
             tickets_progress(report, done, tickets.height)
 
