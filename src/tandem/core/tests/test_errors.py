@@ -74,3 +74,15 @@ def test_an_instant_with_an_offset_filters_in_utc(world, api_for) -> None:
     odd = api.get("/api/v1/core/audit/", {"time_before": "0639-11-19T00:01:06.269-16:13"})
     assert odd.status_code == 200
     assert odd.json()["count"] == 0
+
+
+def test_list_pages_are_capped_at_a_thousand_rows(world, api_for) -> None:
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from tandem.core.api.pagination import Pagination
+
+    request = Request(APIRequestFactory().get("/", {"limit": 10**9}))
+    assert Pagination().get_limit(request) == 1000
+    response = api_for(world.it_lead).get("/api/v1/core/engagements/", {"limit": 10**9})
+    assert response.status_code == 200
