@@ -32,23 +32,15 @@ from tandem.ingest._common import (
     ROW,
     Imported,
     check_holds,
-    check_not_empty,
-    check_text,
-    check_timezone,
-    csv_header,
     finish_holds,
     finish_tickets,
     map_priority,
     mark_missing,
-    open_source,
+    open_csv_export,
     parse_counts,
     parse_instants,
-    require,
-    resolve_columns,
-    scan_csv,
     user_priority_table,
 )
-from tandem.ingest.errors import Problems
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "ticket_id": ("id", "ID"),
@@ -91,17 +83,17 @@ def read_glpi(
     priority_map: Mapping[str, str | None] | None = None,
 ) -> Imported:
     """Read a GLPI ticket CSV export (see the module docstring)."""
-    opened = open_source(source, file_name)
-    problems = Problems(opened.name)
-    check_timezone(timezone, problems)
-    header = csv_header(check_text(opened, problems))
-    aliases = dict(ALIASES)
-    if keep_text:
-        aliases["short_description"] = ("name", "Title")
-    columns = resolve_columns(header, aliases, mapping)
-    require(columns, REQUIRED, header, problems, "glpi")
-    df = scan_csv(opened, columns, problems)
-    check_not_empty(df, problems)
+    export = open_csv_export(
+        source,
+        file_name=file_name,
+        timezone=timezone,
+        aliases=ALIASES,
+        mapping=mapping,
+        required=REQUIRED,
+        expected_format="glpi",
+        text_labels=("name", "Title") if keep_text else None,
+    )
+    problems, columns, df = export.problems, export.columns, export.frame
     labels = dict(columns)
     warnings: list[str] = []
     df = mark_missing(df)

@@ -26,22 +26,14 @@ from tandem.ingest._common import (
     ISO,
     JIRA,
     Imported,
-    check_not_empty,
-    check_text,
-    check_timezone,
-    csv_header,
     empty_holds,
     finish_tickets,
     map_priority,
     mark_missing,
-    open_source,
+    open_csv_export,
     parse_instants,
-    require,
-    resolve_columns,
-    scan_csv,
     user_priority_table,
 )
-from tandem.ingest.errors import Problems
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "ticket_id": ("Issue key",),
@@ -79,17 +71,17 @@ def read_jira(
     priority_map: Mapping[str, str | None] | None = None,
 ) -> Imported:
     """Read a Jira Service Management CSV export (see the module docstring)."""
-    opened = open_source(source, file_name)
-    problems = Problems(opened.name)
-    check_timezone(timezone, problems)
-    header = csv_header(check_text(opened, problems))
-    aliases = dict(ALIASES)
-    if keep_text:
-        aliases["short_description"] = ("Summary",)
-    columns = resolve_columns(header, aliases, mapping)
-    require(columns, REQUIRED, header, problems, "jira")
-    df = scan_csv(opened, columns, problems)
-    check_not_empty(df, problems)
+    export = open_csv_export(
+        source,
+        file_name=file_name,
+        timezone=timezone,
+        aliases=ALIASES,
+        mapping=mapping,
+        required=REQUIRED,
+        expected_format="jira",
+        text_labels=("Summary",) if keep_text else None,
+    )
+    problems, columns, df = export.problems, export.columns, export.frame
     labels = dict(columns)
     warnings: list[str] = []
     present = [c for c in INSTANTS if c in df.columns]

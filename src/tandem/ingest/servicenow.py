@@ -57,6 +57,7 @@ from tandem.ingest._common import (
     is_xlsx,
     map_priority,
     mark_missing,
+    open_csv_export,
     open_source,
     parse_counts,
     parse_instants,
@@ -266,17 +267,17 @@ def read_servicenow_events(
     priority_map: Mapping[str, str | None] | None = None,
 ) -> Imported:
     """Read a ServiceNow event log (see the module docstring for what wins)."""
-    opened = open_source(source, file_name)
-    problems = Problems(opened.name)
-    check_timezone(timezone, problems)
-    header = csv_header(check_text(opened, problems))
-    aliases = dict(EVENT_ALIASES)
-    if keep_text:
-        aliases["short_description"] = ("Short description",)
-    columns = resolve_columns(header, aliases, mapping)
-    require(columns, EVENT_REQUIRED, header, problems, "servicenow-events")
-    df = scan_csv(opened, columns, problems)
-    check_not_empty(df, problems)
+    export = open_csv_export(
+        source,
+        file_name=file_name,
+        timezone=timezone,
+        aliases=EVENT_ALIASES,
+        mapping=mapping,
+        required=EVENT_REQUIRED,
+        expected_format="servicenow-events",
+        text_labels=("Short description",) if keep_text else None,
+    )
+    problems, columns, df = export.problems, export.columns, export.frame
     labels = dict(columns)
     warnings: list[str] = []
     instants = (*INSTANTS, "updated_at")

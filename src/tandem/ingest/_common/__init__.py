@@ -30,6 +30,7 @@ from tandem.ingest._common.instants import (
 )
 from tandem.ingest._common.sources import (
     FORMAT_NAMES,
+    CsvExport,
     Opened,
     check_not_empty,
     check_size,
@@ -38,6 +39,7 @@ from tandem.ingest._common.sources import (
     csv_header,
     is_xlsx,
     norm,
+    open_csv_export,
     open_source,
     require,
     resolve_columns,
@@ -45,6 +47,8 @@ from tandem.ingest._common.sources import (
 )
 
 __all__ = [
+    "CsvExport",
+    "open_csv_export",
     "DateFormat",
     "FORMAT_NAMES",
     "ISO",

@@ -207,3 +207,43 @@ def clean_strings(df: pl.DataFrame) -> pl.DataFrame:
 def check_not_empty(df: pl.DataFrame, problems: Problems) -> None:
     if df.height == 0:
         raise problems.fail(None, None, "the file has a header but no data rows")
+
+
+@dataclass(frozen=True)
+class CsvExport:
+    """A CSV export opened and checked up to its columns: where every CSV reader starts."""
+
+    opened: Opened
+    problems: Problems
+    columns: dict[str, str]
+    frame: pl.DataFrame
+
+
+def open_csv_export(
+    source: Source,
+    *,
+    file_name: str | None,
+    timezone: str,
+    aliases: Mapping[str, tuple[str, ...]],
+    mapping: Mapping[str, str] | None,
+    required: Iterable[tuple[str, str]],
+    expected_format: str,
+    text_labels: tuple[str, ...] | None = None,
+) -> CsvExport:
+    """Open ``source``, check the time zone, resolve the columns (``text_labels``: where the
+    short description may be, only when free text is kept), report missing required columns,
+    scan only the needed columns and refuse an empty file. Problems are collected, not raised."""
+    from tandem.ingest._common.instants import check_timezone
+
+    opened = open_source(source, file_name)
+    problems = Problems(opened.name)
+    check_timezone(timezone, problems)
+    header = csv_header(check_text(opened, problems))
+    wanted = dict(aliases)
+    if text_labels is not None:
+        wanted["short_description"] = text_labels
+    columns = resolve_columns(header, wanted, mapping)
+    require(columns, required, header, problems, expected_format)
+    frame = scan_csv(opened, columns, problems)
+    check_not_empty(frame, problems)
+    return CsvExport(opened, problems, columns, frame)
