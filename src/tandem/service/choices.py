@@ -37,3 +37,32 @@ class GroupSide(models.TextChoices):
 
     CLIENT = "client", "Client team"
     VENDOR = "vendor", "Vendor"
+
+
+class MeasuredSide(models.TextChoices):
+    """The side a measurement counts for: a group's side, or "unmapped" when the group has
+    none yet (or the ticket has no group). Unmapped clocks count in the totals, not in parity."""
+
+    CLIENT = "client", "Client team"
+    VENDOR = "vendor", "Vendor"
+    UNMAPPED = "unmapped", "Unmapped"
+
+
+class Metric(models.TextChoices):
+    RESPONSE = "response", "Response"
+    RESOLUTION = "resolution", "Resolution"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class AggregateLevel(models.TextChoices):
+    """How fine an aggregate row is: the same clocks summed three ways (``analytics.aggregate``)."""
+
+    GROUP = "group", "Month × metric × priority × assignment group × side"
+    SIDE = "side", "Month × metric × priority × side"
+    PRIORITY = "priority", "Month × metric × priority"

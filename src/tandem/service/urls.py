@@ -1,8 +1,8 @@
 """UI routes of the service app (written by hand: grep finds every route)."""
 
-from django.urls import path
+from django.urls import include, path
 
-from tandem.service import views, views_import
+from tandem.service import urls_results, urls_sla, views, views_import
 
 app_name = "service"
 
@@ -81,4 +81,7 @@ urlpatterns = [
         views.AssignmentGroupSideDetailView.as_view(tab="history"),
         name="assignmentgroupside_history",
     ),
+    # SLA policies and runs; then what the runs found.
+    path("", include(urls_sla)),
+    path("", include(urls_results)),
 ]

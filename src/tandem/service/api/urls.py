@@ -4,7 +4,7 @@ from django.urls import re_path
 from rest_framework.routers import DefaultRouter
 
 from tandem.core.api.views import not_found
-from tandem.service.api import views
+from tandem.service.api import routes_results, routes_sla, views
 
 app_name = "service-api"
 
@@ -15,6 +15,8 @@ router.register("import-batches", views.ImportBatchViewSet, basename="importbatc
 router.register(
     "assignment-group-sides", views.AssignmentGroupSideViewSet, basename="assignmentgroupside"
 )
+routes_sla.register(router)
+routes_results.register(router)
 
 urlpatterns = [
     *router.urls,
