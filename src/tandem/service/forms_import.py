@@ -1,14 +1,25 @@
-"""The upload step of the import wizard."""
+"""The import wizard's forms: the upload, and the column mapping of a generic CSV."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from zoneinfo import available_timezones
 
 from django import forms
 
 from tandem.service.choices import ImportFormat
+from tandem.service.import_mapping import NO_PRIORITY, MappedField, mapping_problems
 from tandem.service.imports import human_size, max_import_bytes
+
+PRIORITY_VALUE_CHOICES = [
+    ("", "— not recognised —"),
+    ("P1", "P1"),
+    ("P2", "P2"),
+    ("P3", "P3"),
+    ("P4", "P4"),
+    (NO_PRIORITY, "No priority"),
+]
 
 
 class ImportUploadForm(forms.Form):
@@ -66,3 +77,96 @@ class ImportUploadForm(forms.Form):
 
     def clean_holds(self) -> Any:
         return self._clean_size("holds")
+
+
+class ColumnMappingForm(forms.Form):
+    """The mapping step of a generic CSV: the file's column for each field Tandem reads, and
+    P1..P4 for priority values the reader does not know.
+
+    Built from the preview's ``mapping`` JSON (``import_mapping.mapping_source``): the
+    header and the priority values were read with the preview, so the form never reads the
+    file. ``revision`` refuses a form made for an earlier preview (another tab, a reload).
+    """
+
+    revision = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(
+        self,
+        *args: Any,
+        source: dict[str, Any],
+        mapped_fields: Sequence[MappedField],
+        file_name: str,
+        revision: int,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.source = source
+        self.mapped_fields = tuple(mapped_fields)
+        self.file_name = file_name
+        self.expected_revision = revision
+        self.fields["revision"].initial = revision
+        columns = [("", "— not in this file —"), *((c, c) for c in source["header"])]
+        for f in self.mapped_fields:
+            self.fields[f.name] = forms.ChoiceField(
+                label=f.label,
+                required=f.required,
+                choices=columns,
+                initial=source["initial"].get(f.name, ""),
+                help_text=f.help,
+                error_messages={
+                    "required": f"{f.label} ({f.name}) is required: choose the column of "
+                    f"{file_name} that holds it.",
+                    "invalid_choice": f"{f.label} ({f.name}): '%(value)s' is not a column "
+                    f"of {file_name}.",
+                },
+            )
+        for index, value in enumerate(source.get("priority_values", ())):
+            self.fields[f"value_{index}"] = forms.ChoiceField(
+                label=value["raw"],
+                required=False,
+                choices=PRIORITY_VALUE_CHOICES,
+                initial=value["initial"],
+            )
+
+    def column_fields(self) -> list[Any]:
+        return [self[f.name] for f in self.mapped_fields]
+
+    def value_fields(self) -> list[tuple[Any, dict[str, Any]]]:
+        values = self.source.get("priority_values", ())
+        return [(self[f"value_{i}"], value) for i, value in enumerate(values)]
+
+    def clean_revision(self) -> int:
+        revision = self.cleaned_data["revision"]
+        if revision != self.expected_revision:
+            raise forms.ValidationError(
+                "The preview changed since this page was shown (another tab?): check the "
+                "columns below and apply them again."
+            )
+        return int(revision)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        wrong = mapping_problems(self.mapping(), self.source["header"], self.mapped_fields)
+        for name, message in wrong.items():
+            if name not in self.errors:
+                self.add_error(name, message)
+        return cleaned
+
+    def mapping(self) -> dict[str, str]:
+        """Field -> file column, for the fields given a column."""
+        data = getattr(self, "cleaned_data", {})
+        return {f.name: data[f.name] for f in self.mapped_fields if data.get(f.name)}
+
+    def priority_map(self) -> dict[str, str | None]:
+        """Raw value -> P1..P4 or None, for the values mapped unlike the reader would alone.
+
+        Empty when the priority column changed: the values shown were the old column's.
+        """
+        if self.mapping().get("priority") != self.source.get("priority_column"):
+            return {}
+        chosen: dict[str, str | None] = {}
+        for field, value in self.value_fields():
+            choice = self.cleaned_data.get(field.name) or ""
+            if choice and choice != value.get("builtin"):
+                chosen[value["raw"]] = None if choice == NO_PRIORITY else choice
+        return chosen

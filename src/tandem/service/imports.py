@@ -7,9 +7,13 @@ session or in memory:
    ``FILE_UPLOAD_MAX_MEMORY_SIZE``); ``stage_upload`` *moves* it - no copy - to
    ``MEDIA_ROOT/imports/<uuid>/`` beside a small ``staged.json`` that says who uploaded it,
    for which engagement, and how to read it.
-2. **Preview**: ``read_staged`` reads it with ``tandem.ingest`` and ``summarise`` turns the
-   result (or the problems found) into ``preview.json``: counts, priority mix, date range,
-   the first tickets, warnings. Nothing is stored in the database.
+2. **Preview**: ``Staged.make_preview`` reads it with ``tandem.ingest`` and ``summarise``
+   turns the result (or the problems found) into ``preview-<revision>.json``: counts,
+   priority mix, date range, the first tickets, warnings. Nothing is stored in the database.
+   A generic CSV (or a file whose format cannot be told) also gets what the column-mapping
+   form needs (``tandem.service.import_mapping``); a mapping submitted there is kept in
+   ``staged.json`` and bumps the revision, so a preview read with an older mapping is
+   never shown for the new one.
 3. **Confirm**: the ``import_staged`` task (``tandem.service.tasks``) reads the file again
    and calls ``services.import_tickets``; the staging folder is deleted whatever happens.
 
@@ -44,6 +48,7 @@ from tandem.ingest import (
     read_export,
     read_holds_csv,
 )
+from tandem.service.import_mapping import batch_mapping, mapping_source, offers_mapping
 
 STAGING_DIR_NAME = "imports"
 #: Files up to this size are previewed during the request; larger ones in a background task.
@@ -86,11 +91,14 @@ def read_files(
     holds_name: str | None = None,
     limit_bytes: int | None = None,
     progress: Progress | None = None,
+    mapping: dict[str, str] | None = None,
+    priority_map: dict[str, str | None] | None = None,
 ) -> Imported:
     """Read an export and, optionally, a holds CSV; raise ``IngestError`` on any problem.
 
     ``format=None`` detects it from the file. The holds file's holds are added to those the
-    export itself carries (a ServiceNow event log has its own).
+    export itself carries (a ServiceNow event log has its own). ``mapping`` (canonical name
+    -> file column) and ``priority_map`` (raw value -> P1..P4 or None) go to the reader.
     """
     report = progress or _silent
     limit = max_import_bytes() if limit_bytes is None else limit_bytes
@@ -101,8 +109,13 @@ def read_files(
         report(2, f"Detecting the format of {file_name}")
         format = detect_format(path, file_name)
     report(5, f"Reading {file_name} ({format})")
+    options: dict[str, Any] = {}
+    if mapping:
+        options["mapping"] = dict(mapping)
+    if priority_map:
+        options["priority_map"] = dict(priority_map)
     imported = read_export(
-        path, format, file_name=file_name, timezone=time_zone, keep_text=keep_text
+        path, format, file_name=file_name, timezone=time_zone, keep_text=keep_text, **options
     )
     if holds_path is not None:
         report(50, f"Reading holds from {holds_name or holds_path.name}")
@@ -207,6 +220,11 @@ class Staged:
     created: str = ""
     preview_progress_id: str | None = None
     import_progress_id: str | None = None
+    #: Chosen on the preview page for a generic CSV: canonical name -> file column, and
+    #: raw priority -> P1..P4 or None. Each new mapping is a new revision of the preview.
+    mapping: dict[str, str] = dataclasses.field(default_factory=dict)
+    priority_map: dict[str, str | None] = dataclasses.field(default_factory=dict)
+    revision: int = 0
 
     @property
     def directory(self) -> Path:
@@ -249,34 +267,72 @@ class Staged:
 
     @property
     def preview_path(self) -> Path:
-        return self.directory / "preview.json"
+        return self.directory / f"preview-{self.revision}.json"
 
     def load_preview(self) -> dict[str, Any] | None:
+        """The preview read with the current mapping, or None (not read yet)."""
         try:
             return json.loads(self.preview_path.read_text("utf-8"))  # type: ignore[no-any-return]
         except FileNotFoundError:
             return None
 
-    def read(self, progress: Progress | None = None) -> Imported:
+    def read(self, progress: Progress | None = None, *, format: str | None = None) -> Imported:
         return read_files(
             self.path,
             file_name=self.file_name,
-            format=self.format,
+            format=format or self.format,
             time_zone=self.time_zone,
             keep_text=self.keep_text,
             holds_path=self.holds_path,
             holds_name=self.holds_name,
             progress=progress,
+            mapping=self.mapping,
+            priority_map=self.priority_map,
         )
 
     def make_preview(self, progress: Progress | None = None) -> dict[str, Any]:
-        """Read the staged file and write ``preview.json``: the summary or the problems."""
+        """Read the staged file and write its preview: the summary or the problems, and for
+        a generic CSV (or one no format fits) what the column-mapping form needs."""
+        report = progress or _silent
+        revision = self.revision
+        format = self.format
         try:
-            preview = summarise(self.read(progress))
+            if format is None:
+                report(2, f"Detecting the format of {self.file_name}")
+                check_size(self.path, max_import_bytes(), file_name=self.file_name)
+                format = detect_format(self.path, self.file_name)
+            preview = summarise(self.read(progress, format=format))
         except IngestError as exc:
             preview = problems_of(exc)
-        _write_json(self.preview_path, preview)
+        preview.update(format=format, revision=revision)
+        if offers_mapping(format, preview) and self.total_size <= max_import_bytes():
+            report(97, "Reading the column names")
+            preview["mapping"] = mapping_source(
+                self.path,
+                keep_text=self.keep_text,
+                mapping=self.mapping,
+                priority_map=self.priority_map,
+            )
+        _write_json(self.directory / f"preview-{revision}.json", preview)
         return preview
+
+    def apply_mapping(self, mapping: dict[str, str], priority_map: dict[str, str | None]) -> None:
+        """Read the file as a generic CSV with ``mapping`` from now on: a new revision,
+        whose preview is read afresh (the older previews are removed)."""
+        self.format = "generic"
+        self.mapping = dict(mapping)
+        self.priority_map = dict(priority_map)
+        self.revision += 1
+        self.preview_progress_id = None
+        self.save()
+        for old in self.directory.glob("preview-*.json"):
+            if old.name != self.preview_path.name:
+                old.unlink(missing_ok=True)
+
+    @property
+    def batch_mapping(self) -> dict[str, Any]:
+        """What the import records in ``ImportBatch.mapping``."""
+        return batch_mapping(self.mapping, self.priority_map)
 
     def discard(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)

@@ -62,6 +62,7 @@ def _import(progress: Progress, staged_id: str) -> dict[str, Any]:
                 file_name=staged.file_name,
                 format=imported.format,
                 time_zone=staged.time_zone,
+                mapping=staged.batch_mapping,
                 keep_text=staged.keep_text,
                 warnings=imported.warnings,
                 progress=lambda percent, message: progress.update(

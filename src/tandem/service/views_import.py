@@ -4,6 +4,10 @@ Who may do what: uploading and confirming need ``can_add(user, ImportBatch, enga
 (403 otherwise, 404 outside the user's engagements); a staged upload and its preview are
 seen only by the person who uploaded it (404 for anyone else). The staging itself - where
 files live between the steps and how they are read - is ``tandem.service.imports``.
+
+A generic CSV (or a file no format fits) gets a column-mapping form on its preview page; it
+posts to the preview URL itself, and a valid mapping is kept with the staged upload and
+read again (in the background for a large file) like the first preview.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import View
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tandem.core.access import can_add
 from tandem.core.choices import Action, ProgressState
@@ -29,7 +33,8 @@ from tandem.core.models import Engagement, Progress
 from tandem.core.tasks import start_with_progress
 from tandem.core.views.generic import EngagementMixin
 from tandem.service.choices import ImportFormat
-from tandem.service.forms_import import ImportUploadForm
+from tandem.service.forms_import import ColumnMappingForm, ImportUploadForm
+from tandem.service.import_mapping import fields_for
 from tandem.service.imports import (
     Staged,
     StagedMissing,
@@ -141,10 +146,15 @@ def _staged_for(request: HttpRequest, staged_id: Any) -> tuple[Staged, Engagemen
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def import_preview(request: HttpRequest, staged_id: Any) -> HttpResponse:
-    """Step 2: what the file holds, or why it cannot be imported. Nothing is stored."""
+    """Step 2: what the file holds, or why it cannot be imported. Nothing is stored.
+
+    POST: a column mapping for a generic CSV; valid, the file is previewed again with it.
+    """
     staged, engagement = _staged_for(request, staged_id)
+    if request.method == "POST":
+        return _apply_mapping(request, staged, engagement)
     preview = staged.load_preview()
     progress = None
     if preview is None and staged.preview_inline:
@@ -156,6 +166,19 @@ def import_preview(request: HttpRequest, staged_id: Any) -> HttpResponse:
         if preview is not None:  # the background read is done: show the whole page
             return HttpResponse(headers={"HX-Refresh": "true"})
         return render(request, "service/import_progress_bar.html", _bar(request, progress))
+    return _render_preview(request, staged, engagement, preview, progress)
+
+
+def _render_preview(
+    request: HttpRequest,
+    staged: Staged,
+    engagement: Engagement,
+    preview: dict[str, Any] | None,
+    progress: Progress | None = None,
+    *,
+    form: ColumnMappingForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     context: dict[str, Any] = {
         "engagement": engagement,
         "staged": staged,
@@ -168,7 +191,87 @@ def import_preview(request: HttpRequest, staged_id: Any) -> HttpResponse:
         context.update(_bar(request, progress))
     else:
         context["preview"] = _displayed(preview, engagement)
-    return render(request, "service/import_preview.html", context)
+        if form is None:
+            form = _mapping_form(staged, preview)
+        if form is not None:
+            context.update(_mapping_context(staged, preview, form))
+    return render(request, "service/import_preview.html", context, status=status)
+
+
+def _mapping_form(
+    staged: Staged, preview: dict[str, Any], data: Any = None
+) -> ColumnMappingForm | None:
+    source = preview.get("mapping")
+    if not source or preview.get("revision", 0) != staged.revision:
+        return None
+    return ColumnMappingForm(
+        data,
+        source=source,
+        mapped_fields=fields_for(keep_text=staged.keep_text),
+        file_name=staged.file_name,
+        revision=staged.revision,
+    )
+
+
+def _mapping_context(
+    staged: Staged, preview: dict[str, Any], form: ColumnMappingForm
+) -> dict[str, Any]:
+    """The form, whether it opens by itself, and a sentence on why it is there."""
+    source = form.source
+    fmt = preview.get("format")
+    labels = {f.name: f.label for f in form.mapped_fields}
+    if source.get("applied"):
+        note, needed = "Read with the columns you chose.", not preview.get("ok")
+    elif fmt is None:
+        note = (
+            "Tandem cannot tell which export this is. If it is a CSV of tickets, say which "
+            "column holds what and Tandem reads it as a generic CSV. Its guesses are filled in."
+        )
+        needed = True
+    elif fmt != "generic":
+        name = ImportFormat(fmt).label if fmt in ImportFormat.values else fmt
+        note = (
+            f"The {name} reader did not find the columns it needs. You can read the file "
+            "as a generic CSV instead: say which column holds what."
+        )
+        needed = True
+    elif not preview.get("ok"):
+        note = (
+            "Some columns Tandem needs are not named as it expects. Say which column holds "
+            "what; Tandem's guesses are filled in."
+        )
+        needed = True
+    elif source.get("guess_adds"):
+        found = ", ".join(labels.get(name, name) for name in source["guess_adds"])
+        note = (
+            "Tandem read the columns named as its own fields. Other columns look like "
+            f"{found}: check the choices below and apply them to use them."
+        )
+        needed = True
+    else:
+        note, needed = "Every column is named as Tandem's own fields.", False
+    return {
+        "mapping_form": form,
+        "mapping_note": note,
+        "mapping_open": needed or form.is_bound,
+    }
+
+
+def _apply_mapping(request: HttpRequest, staged: Staged, engagement: Engagement) -> HttpResponse:
+    """Keep a valid mapping and preview again with it; a bad one changes nothing (422)."""
+    _require_add(request.user, engagement)
+    if staged.import_progress_id:
+        raise Http404("This upload is being imported.")
+    preview = staged.load_preview()
+    form = _mapping_form(staged, preview, request.POST) if preview else None
+    if form is None:
+        messages.error(request, "Wait for the preview to finish, then choose the columns.")
+        return redirect("service:import_preview", staged.id)
+    if not form.is_valid():
+        return _render_preview(request, staged, engagement, preview, form=form, status=422)
+    staged.apply_mapping(form.mapping(), form.priority_map())
+    messages.success(request, "Columns applied: the preview below reads the file with them.")
+    return redirect("service:import_preview", staged.id)
 
 
 def _preview_progress(request: HttpRequest, staged: Staged, engagement: Engagement) -> Progress:

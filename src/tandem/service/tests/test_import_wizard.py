@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from tandem.core.models import Progress
-from tandem.service import imports
+from tandem.service import import_mapping, imports
 from tandem.service.models import ImportBatch, Ticket, TicketHold
 
 pytestmark = pytest.mark.django_db
@@ -211,3 +211,244 @@ def test_clean_staged_imports_removes_old_uploads(world, client_for, media) -> N
     call_command("clean_staged_imports", stdout=StringIO())
     assert not (media / "imports" / old).exists()
     assert (media / "imports" / new).exists()
+
+
+# Column mapping of a generic CSV -----------------------------------------------------------
+
+ODD = (
+    "Ref,Severity,Logged,First response,Resolved,Assigned to group,Type,Notes\n"
+    "R-1,Sev 1,2025-03-03T08:00:00Z,2025-03-03T08:10:00Z,2025-03-03T11:00:00Z,Desk,incident,a\n"
+    "R-2,High,2025-03-03T09:00:00Z,,2025-03-04T10:00:00Z,Northwind Apps,request,b\n"
+    "R-3,3,2025-03-04T09:00:00Z,,,Northwind Apps,,c\n"
+)
+
+
+def upload_text(client, engagement, text: str, name: str = "odd.csv", **data):
+    url = reverse("service:import_upload", args=[engagement.pk])
+    form = {"file": SimpleUploadedFile(name, text.encode()), "time_zone": "UTC", **data}
+    return client.post(url, form)
+
+
+def form_data(response) -> dict[str, str]:
+    """What the mapping form on a preview page would post as it is shown."""
+    form = response.context["mapping_form"]
+    return {b.html_name: "" if b.value() is None else str(b.value()) for b in form}
+
+
+def test_odd_headers_get_a_mapping_form_then_preview_and_import(world, client_for) -> None:
+    client = client_for(world.it_lead)
+    key = staged_id(upload_text(client, world.e1, ODD))
+    url = reverse("service:import_preview", args=[key])
+    page = client.get(url)
+    body = page.content.decode()
+    assert "cannot tell which export this is" in body
+    assert 'id="column-mapping" open' in body
+    data = form_data(page)
+    assert {k: data[k] for k in ("ticket_id", "priority", "opened_at", "responded_at")} == {
+        "ticket_id": "Ref",
+        "priority": "Severity",
+        "opened_at": "Logged",
+        "responded_at": "First response",
+    }
+    assert (data["resolved_at"], data["assignment_group"], data["kind"]) == (
+        "Resolved",
+        "Assigned to group",
+        "Type",
+    )
+    assert data["closed_at"] == "" and data["category"] == ""
+    assert '<option value="Ref" selected>Ref</option>' in body
+    # The priority values, most frequent first (here all once: by value), with guesses.
+    values = page.context["mapping_form"].value_fields()
+    assert [(v["raw"], field.value()) for field, v in values] == [
+        ("3", "P3"),
+        ("High", "P2"),
+        ("Sev 1", "P1"),
+    ]
+    data["value_1"] = "P3"  # this vendor's "High" is a P3 in the contract
+
+    applied = client.post(url, data)
+    assert applied.status_code == 302 and applied["Location"] == url
+    staged = imports.Staged.load(key)
+    assert (staged.format, staged.revision, staged.mapping["ticket_id"]) == ("generic", 1, "Ref")
+    assert staged.priority_map == {"High": "P3", "Sev 1": "P1"}
+    page = client.get(url)
+    body = page.content.decode()
+    assert "R-1" in body and "R-3" in body and "Priority mix" in body
+    assert "with your columns" in body and "Import 3 tickets" in body
+    assert not Ticket.objects.exists()
+
+    client.post(reverse("service:import_confirm", args=[key]))
+    batch = ImportBatch.objects.get()
+    assert batch.format == "generic" and batch.tickets_created == 3
+    assert batch.mapping == {
+        "ticket_id": "Ref",
+        "priority": "Severity",
+        "opened_at": "Logged",
+        "responded_at": "First response",
+        "resolved_at": "Resolved",
+        "assignment_group": "Assigned to group",
+        "kind": "Type",
+        "priority_values": {"High": "P3", "Sev 1": "P1"},
+    }
+    tickets = dict(Ticket.objects.values_list("ticket_id", "priority"))
+    assert tickets == {"R-1": "P1", "R-2": "P3", "R-3": "P3"}
+    assert Ticket.objects.get(ticket_id="R-2").assignment_group == "Northwind Apps"
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"ticket_id": ""}, "ticket_id", "Ticket number (ticket_id) is required"),
+        ({"opened_at": "Ref"}, "opened_at", "&#x27;Ref&#x27; is already used for Ticket number"),
+        ({"resolved_at": "Nope"}, "resolved_at", "&#x27;Nope&#x27; is not a column of odd.csv"),
+        ({"revision": "7"}, "revision", "The preview changed since this page was shown"),
+    ],
+)
+def test_a_bad_mapping_is_refused_and_changes_nothing(
+    world, client_for, change, field, message
+) -> None:
+    client = client_for(world.it_lead)
+    key = staged_id(upload_text(client, world.e1, ODD))
+    url = reverse("service:import_preview", args=[key])
+    data = {**form_data(client.get(url)), **change}
+    refused = client.post(url, data)
+    assert refused.status_code == 422
+    body = refused.content.decode()
+    assert message in body and "Nothing was changed" in body
+    assert field in refused.context["mapping_form"].errors
+    staged = imports.Staged.load(key)
+    assert (staged.format, staged.mapping, staged.revision) == (None, {}, 0)
+    assert not ImportBatch.objects.exists() and not Ticket.objects.exists()
+    # What was chosen stays in the form (a column not in the file cannot be offered).
+    assert refused.context["mapping_form"][field].value() == change[field]
+
+
+def test_resolved_and_closed_may_share_a_column(world, client_for) -> None:
+    client = client_for(world.it_lead)
+    key = staged_id(upload_text(client, world.e1, ODD))
+    url = reverse("service:import_preview", args=[key])
+    data = {**form_data(client.get(url)), "closed_at": "Resolved"}
+    assert client.post(url, data).status_code == 302
+    client.get(url)
+    client.post(reverse("service:import_confirm", args=[key]))
+    ticket = Ticket.objects.get(ticket_id="R-1")
+    assert ticket.closed_at == ticket.resolved_at is not None
+
+
+def test_a_mapping_that_reads_badly_shows_the_problems(world, client_for) -> None:
+    client = client_for(world.it_lead)
+    key = staged_id(upload_text(client, world.e1, ODD))
+    url = reverse("service:import_preview", args=[key])
+    data = {**form_data(client.get(url)), "responded_at": "Notes"}
+    client.post(url, data)
+    body = client.get(url).content.decode()
+    assert "nothing can be imported" in body
+    assert "<td>odd.csv</td><td>2</td><td>Notes</td>" in body
+    assert 'id="column-mapping" open' in body  # to fix it right there
+    assert "/confirm/" not in body
+
+
+def test_a_list_export_missing_its_columns_can_be_read_as_generic(world, client_for) -> None:
+    text = ODD.replace("Ref,", "Number,", 1)  # "Number": detected as a ServiceNow list
+    client = client_for(world.it_lead)
+    key = staged_id(upload_text(client, world.e1, text))
+    url = reverse("service:import_preview", args=[key])
+    page = client.get(url)
+    body = page.content.decode()
+    assert "nothing can be imported" in body
+    assert "The ServiceNow incident list reader did not find the columns" in body
+    data = form_data(page)
+    assert data["ticket_id"] == "Number"
+    assert client.post(url, data).status_code == 302
+    assert "R-2" in client.get(url).content.decode()
+
+
+def test_a_generic_csv_named_as_expected_folds_the_mapping_away(world, client_for) -> None:
+    client = client_for(world.it_lead)
+    key = staged_id(upload(client, world.e1))
+    body = client.get(reverse("service:import_preview", args=[key])).content.decode()
+    assert 'id="column-mapping">' in body  # there, but not open
+    assert "Every column is named as Tandem" in body
+
+
+def test_extra_columns_found_by_synonym_are_pointed_out(world, client_for) -> None:
+    text = "ticket_id,opened_at,Resolved\nA,2025-03-03T08:00:00Z,2025-03-03T09:00:00Z\n"
+    client = client_for(world.it_lead)
+    key = staged_id(upload_text(client, world.e1, text, name="plain.csv"))
+    url = reverse("service:import_preview", args=[key])
+    page = client.get(url)
+    assert "Other columns look like Resolved" in page.content.decode()
+    assert 'id="column-mapping" open' in page.content.decode()
+    assert client.post(url, form_data(page)).status_code == 302
+    client.get(url)
+    client.post(reverse("service:import_confirm", args=[key]))
+    assert Ticket.objects.get().resolved_at is not None
+
+
+def test_others_cannot_see_or_map_a_staged_file(world, client_for) -> None:
+    key = staged_id(upload_text(client_for(world.it_lead), world.e1, ODD))
+    url = reverse("service:import_preview", args=[key])
+    data = form_data(client_for(world.it_lead).get(url))
+    for user in (world.vendor_lead, world.rival, world.outsider, world.sponsor):
+        other = client_for(user)
+        assert other.get(url).status_code == 404
+        assert other.post(url, data).status_code == 404
+    assert imports.Staged.load(key).revision == 0
+
+
+def test_a_large_file_is_read_again_in_the_background(world, client_for, monkeypatch) -> None:
+    monkeypatch.setattr(imports, "INLINE_PREVIEW_BYTES", 10)
+    client = client_for(world.it_lead)
+    key = staged_id(upload_text(client, world.e1, ODD))
+    url = reverse("service:import_preview", args=[key])
+    data = form_data(client.get(url))
+    client.post(url, data)
+    assert "R-1" in client.get(url).content.decode()
+    runs = Progress.objects.filter(kind="preview_import")
+    assert runs.count() == 2 and {p.state for p in runs} == {"succeeded"}
+
+
+def test_an_older_preview_is_not_shown_for_a_new_mapping(world, client_for) -> None:
+    client = client_for(world.it_lead)
+    key = staged_id(upload_text(client, world.e1, ODD))
+    url = reverse("service:import_preview", args=[key])
+    client.post(url, form_data(client.get(url)))
+    staged = imports.Staged.load(key)
+    assert staged.load_preview() is None  # revision 1 is not read yet
+    assert not (staged.directory / "preview-0.json").exists()
+    # A slow reader finishing the old revision late writes where nobody looks.
+    old = imports.Staged.load(key)
+    old.revision = 0
+    old.make_preview()
+    assert imports.Staged.load(key).load_preview() is None
+
+
+def test_guesses_and_checks_without_a_file() -> None:
+    fields = import_mapping.fields_for(keep_text=False)
+    header = ["Number", "Created", "Opened", "Resolved", "Assigned to group", "Closed"]
+    guess = import_mapping.guess_mapping(header, fields)
+    assert guess == {
+        "ticket_id": "Number",
+        "opened_at": "Opened",
+        "resolved_at": "Resolved",
+        "closed_at": "Closed",
+        "assignment_group": "Assigned to group",
+    }
+    assert import_mapping.guess_mapping(["OPENED_AT", "Ticket ID"], fields) == {
+        "ticket_id": "Ticket ID",
+        "opened_at": "OPENED_AT",
+    }
+    assert {f.name for f in fields} == import_mapping.generic_fields()
+    problems = import_mapping.mapping_problems(
+        {"ticket_id": "Number", "opened_at": "Number", "category": "X"}, header, fields
+    )
+    assert set(problems) == {"opened_at", "category"}
+    for raw, expected in [
+        ("1 - Critical", "P1"),
+        ("p2", "P2"),
+        ("Medium", "P3"),
+        ("4 - Low", "P4"),
+        ("Sev 2", "P2"),
+        ("Whenever", ""),
+    ]:
+        assert import_mapping.guess_priority(raw) == expected, raw
