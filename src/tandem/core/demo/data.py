@@ -122,7 +122,9 @@ ENGAGEMENTS = (
             ),
         ),
         client_scope="Clinical applications, integration and IT governance",
-        months_ago=14,
+        # Its demo tickets start in May 2025 (tandem.service.demo.scenario): about 18
+        # months before the demo was written.
+        months_ago=18,
         term_years=5,
     ),
     DemoEngagement(

@@ -22,6 +22,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from tandem.core.demo import PASSWORD, Login, load_demo
+from tandem.service.demo.load import load_service_demo
 
 WORKER_COMMAND = [sys.executable, "-m", "tandem", "db_worker", "--no-reload", "--interval", "1"]
 
@@ -34,6 +35,16 @@ def port_number(value: str) -> int:
     if not 1 <= port <= 65535:
         raise ArgumentTypeError(f"{port} is not a port number (1-65535)")
     return port
+
+
+def ticket_count(value: str) -> int:
+    try:
+        count = int(value.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise ArgumentTypeError(f"{value!r} is not a number of tickets") from None
+    if not 100 <= count <= 2_000_000:
+        raise ArgumentTypeError(f"{count} tickets: choose 100 to 2,000,000")
+    return count
 
 
 class Command(BaseCommand):
@@ -53,18 +64,35 @@ class Command(BaseCommand):
             "--host", default="127.0.0.1", help="Address to serve on (default: 127.0.0.1)."
         )
         parser.add_argument(
+            "--tickets",
+            type=ticket_count,
+            default=None,
+            help="How many service-desk tickets to generate for Riverside the first time "
+            "(default: 150,000).",
+        )
+        parser.add_argument(
             "--port", type=port_number, default=8000, help="Port to serve on (default: 8000)."
         )
 
-    def handle(self, *args: Any, no_serve: bool, host: str, port: int, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        no_serve: bool,
+        host: str,
+        port: int,
+        tickets: int | None = None,
+        **options: Any,
+    ) -> None:
         verbosity = options.get("verbosity", 1)
         if not host.strip() or any(ch.isspace() for ch in host):
             raise CommandError(f"--host {host!r} is not an address to serve on.")
         self.stdout.write(self.style.MIGRATE_HEADING("Preparing the database…"))
         call_command("migrate", interactive=False, verbosity=max(0, verbosity - 1))
         summary = load_demo()
-        if summary.created:
-            self.stdout.write(f"Demo data loaded ({summary.created} records created).")
+        # Riverside's tickets, policy and SLA run: prints its progress (150,000 tickets).
+        created = summary.created + load_service_demo(tickets=tickets, write=self.stdout.write)
+        if created:
+            self.stdout.write(f"Demo data loaded ({created} records created).")
         else:
             self.stdout.write("Demo data already present: nothing to add.")
         url = f"http://{_url_host(host)}:{port}"
