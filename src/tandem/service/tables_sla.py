@@ -33,6 +33,9 @@ class SlaPolicyTable(BaseTable):
     def render_version(self, value: int) -> str:
         return f"v{value}"
 
+    def value_version(self, value: int) -> int:
+        return value
+
     def value_in_force(self, value: bool) -> str:
         return yes_no(value)
 
@@ -78,6 +81,9 @@ class SlaRunTable(BaseTable):
 
     def render_id(self, value: int) -> str:
         return f"Run {value}"
+
+    def value_id(self, value: int) -> int:
+        return value
 
     def render_status(self, record: SlaRun, value: str) -> str:
         return badge("status", record.status, value)
