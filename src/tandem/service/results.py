@@ -1,0 +1,379 @@
+"""Reading what an SLA run stored, for the service-level pages, the API and the exports.
+
+Nothing here writes. Every function takes a run the caller may see (the run belongs to an
+engagement the caller was allowed into): the rows hang off the run, so they are scoped by it.
+
+- :func:`attainment_matrix`: month × priority cells of one metric from the aggregates, each
+  with its goal and whether it fell below it (exactly, ``met < goal × count``).
+- :func:`parity_report`: client and vendor side by side from the run's stopped clocks, through
+  ``tandem.analytics.parity`` (the same counts as the side-level aggregates).
+- :func:`at_risk` / :func:`breaches`: the measurement querysets behind those lists.
+- :func:`duration`: "4 h 12 min", the way the pages show business seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import polars as pl
+from django.db.models import F, QuerySet, Sum
+from django.db.models.lookups import GreaterThanOrEqual
+
+from tandem.analytics import parity as parity_engine
+from tandem.service.choices import AggregateLevel, MeasuredSide, Metric, Priority
+from tandem.service.models import ServiceCredit, SlaAggregate, SlaMeasurement, SlaRun
+
+#: An open clock is at risk from this share of its target used (and "critical" from the next).
+AT_RISK_PERCENT = 75
+CRITICAL_PERCENT = 90
+
+
+# Durations ----------------------------------------------------------------------------------
+
+
+def duration(seconds: int | None) -> str:
+    """Business seconds as people read them: "45 s", "12 min", "4 h 12 min", "-1 h 5 min".
+
+    No days: a business day's length depends on the calendar (the policy counts in h, m, s).
+    Seconds show only under an hour, where they matter.
+    """
+    if seconds is None:
+        return "—"
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{sign}{hours} h {minutes} min" if minutes else f"{sign}{hours} h"
+    if minutes:
+        return f"{sign}{minutes} min {secs} s" if secs else f"{sign}{minutes} min"
+    return f"{sign}{secs} s"
+
+
+def percent(share: float | None, places: int = 1) -> str:
+    return "—" if share is None else f"{share * 100:.{places}f} %"
+
+
+def month_label(month: date | None) -> str:
+    return "open" if month is None else month.strftime("%b %Y")
+
+
+# Runs and months ----------------------------------------------------------------------------
+
+
+def run_months(run: SlaRun) -> tuple[date, date]:
+    """The run's current month and the last full month before it, in the run's time zone."""
+    local = run.as_of.astimezone(ZoneInfo(run.time_zone or "UTC"))
+    this_month = date(local.year, local.month, 1)
+    last = date(this_month.year - (this_month.month == 1), (this_month.month - 2) % 12 + 1, 1)
+    return this_month, last
+
+
+# Measurement querysets ----------------------------------------------------------------------
+
+
+def breaches(measurements: QuerySet[SlaMeasurement]) -> QuerySet[SlaMeasurement]:
+    """Clocks over their target: stopped late, or still open and already past it."""
+    return measurements.filter(met=False)
+
+
+def at_risk(measurements: QuerySet[SlaMeasurement]) -> QuerySet[SlaMeasurement]:
+    """Open clocks still within target with at least 75 % of it used (integers: no rounding)."""
+    return measurements.filter(
+        GreaterThanOrEqual(F("elapsed_seconds") * 100, F("target_seconds") * AT_RISK_PERCENT),
+        month__isnull=True,
+        met=True,
+    )
+
+
+def at_risk_counts(measurements: QuerySet[SlaMeasurement]) -> tuple[int, int]:
+    """How many clocks are at risk, and how many of them have used 90 % of their target."""
+    risky = at_risk(measurements)
+    critical = risky.filter(
+        GreaterThanOrEqual(F("elapsed_seconds") * 100, F("target_seconds") * CRITICAL_PERCENT)
+    )
+    return risky.count(), critical.count()
+
+
+# The dashboard's matrix ---------------------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    """One month × priority of a metric: the aggregate behind it, or nothing measured."""
+
+    month: date
+    priority: str
+    count: int = 0
+    met: int = 0
+    goal: Decimal | None = None
+    aggregate_id: int | None = None
+
+    @property
+    def attainment(self) -> float | None:
+        return self.met / self.count if self.count else None
+
+    @property
+    def below_goal(self) -> bool:
+        return self.goal is not None and self.count > 0 and self.met < self.goal * self.count
+
+    @property
+    def attainment_text(self) -> str:
+        return percent(self.attainment)
+
+    @property
+    def goal_text(self) -> str:
+        return percent(float(self.goal)) if self.goal is not None else "—"
+
+
+@dataclass
+class Matrix:
+    metric: str
+    months: list[date]
+    priorities: list[str]
+    rows: list[tuple[date, list[Cell]]] = field(default_factory=list)
+    goals: dict[str, Decimal | None] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return str(Metric(self.metric).label)
+
+    @property
+    def goal_texts(self) -> list[str]:
+        return [
+            percent(float(g)) if g is not None else "—"
+            for g in (self.goals.get(p) for p in self.priorities)
+        ]
+
+    def cell(self, month: date, priority: str) -> Cell | None:
+        for row_month, cells in self.rows:
+            if row_month == month:
+                return next((c for c in cells if c.priority == priority), None)
+        return None
+
+
+def aggregate_rows(
+    run: SlaRun,
+    *,
+    metrics: list[str] | None = None,
+    priorities: list[str] | None = None,
+    sides: list[str] | None = None,
+) -> QuerySet[SlaAggregate]:
+    """Priority-level rows, or side-level ones when sides are asked for (summed by the caller)."""
+    rows = SlaAggregate.objects.filter(run=run)
+    if sides:
+        rows = rows.filter(level=AggregateLevel.SIDE, side__in=sides)
+    else:
+        rows = rows.filter(level=AggregateLevel.PRIORITY)
+    if metrics:
+        rows = rows.filter(metric__in=metrics)
+    if priorities:
+        rows = rows.filter(priority__in=priorities)
+    return rows
+
+
+def attainment_matrices(
+    run: SlaRun,
+    *,
+    metrics: list[str] | None = None,
+    priorities: list[str] | None = None,
+    sides: list[str] | None = None,
+) -> list[Matrix]:
+    """One month × priority matrix per metric measured (side rows summed when filtered)."""
+    cells: dict[tuple[str, date, str], Cell] = {}
+    rows = aggregate_rows(run, metrics=metrics, priorities=priorities, sides=sides)
+    for row in rows.values("pk", "metric", "month", "priority", "count", "met", "goal"):
+        key = (row["metric"], row["month"], row["priority"])
+        cell = cells.get(key)
+        if cell is None:
+            cell = cells[key] = Cell(month=row["month"], priority=row["priority"])
+            cell.aggregate_id = row["pk"]
+        else:
+            cell.aggregate_id = None  # several side rows: no single aggregate page
+        cell.count += row["count"]
+        cell.met += row["met"]
+        cell.goal = row["goal"]
+    matrices = []
+    order = [p.value for p in Priority]
+    for metric in [m.value for m in Metric]:
+        mine = {k: c for k, c in cells.items() if k[0] == metric}
+        if not mine:
+            continue
+        months = sorted({k[1] for k in mine})
+        present = sorted({k[2] for k in mine}, key=order.index)
+        matrix = Matrix(metric=metric, months=months, priorities=present)
+        for month in months:
+            matrix.rows.append(
+                (month, [mine.get((metric, month, p)) or Cell(month, p) for p in present])
+            )
+        for (_m, _month, priority), cell in sorted(mine.items(), key=lambda kv: kv[0][1]):
+            matrix.goals[priority] = cell.goal  # the latest month's goal (policy versions)
+        matrices.append(matrix)
+    return matrices
+
+
+@dataclass
+class Tile:
+    metric: str
+    label: str
+    month: date
+    count: int
+    met: int
+    below: int
+    cells: int
+
+    @property
+    def attainment(self) -> float | None:
+        return self.met / self.count if self.count else None
+
+    @property
+    def attainment_text(self) -> str:
+        return percent(self.attainment)
+
+
+def headline_tiles(matrices: list[Matrix], months: tuple[date, date]) -> list[Tile]:
+    """Per metric, this month and the last full month: all priorities together, and how many
+    priorities fell below their goal."""
+    tiles = []
+    for matrix in matrices:
+        for month in months:
+            cells = [c for c in (matrix.cell(month, p) for p in matrix.priorities) if c and c.count]
+            tiles.append(
+                Tile(
+                    metric=matrix.metric,
+                    label=matrix.label,
+                    month=month,
+                    count=sum(c.count for c in cells),
+                    met=sum(c.met for c in cells),
+                    below=sum(c.below_goal for c in cells),
+                    cells=len(cells),
+                )
+            )
+    return tiles
+
+
+def credits_due(run: SlaRun) -> dict[str, Decimal]:
+    """The run's credits due per currency (usually one)."""
+    rows = (
+        ServiceCredit.objects.filter(run=run)
+        .values("currency")
+        .annotate(total=Sum("due"))
+        .order_by("currency")
+    )
+    return {row["currency"]: row["total"] or Decimal("0.00") for row in rows}
+
+
+# Parity --------------------------------------------------------------------------------------
+
+
+PARITY_KEYS = ("metric", "priority")
+
+
+def parity_clocks(
+    run: SlaRun, *, metrics: list[str] | None = None, priorities: list[str] | None = None
+) -> pl.DataFrame:
+    """The run's stopped client and vendor clocks as the frame ``analytics.parity`` reads."""
+    rows = SlaMeasurement.objects.filter(
+        run=run, month__isnull=False, side__in=[MeasuredSide.CLIENT, MeasuredSide.VENDOR]
+    )
+    if metrics:
+        rows = rows.filter(metric__in=metrics)
+    if priorities:
+        rows = rows.filter(priority__in=priorities)
+    columns = ("month", "metric", "priority", "side", "elapsed_seconds", "met")
+    data = list(rows.order_by().values_list(*columns).iterator(chunk_size=10_000))
+    schema = {
+        "month": pl.Date(),
+        "metric": pl.String(),
+        "priority": pl.String(),
+        "side": pl.String(),
+        "elapsed_seconds": pl.Int64(),
+        "met": pl.Boolean(),
+    }
+    return pl.DataFrame(data, schema=schema, orient="row")
+
+
+def verdict(row: dict[str, Any]) -> str:
+    """The row's p-value in plain words."""
+    if row.get("p_value") is None:
+        missing = "client team" if not row.get("client_count") else "vendor"
+        return f"not comparable: no {missing} clocks"
+    p = p_text(row["p_value"])
+    if not row.get("significant"):
+        return f"no significant difference ({p})"
+    worse = row["gap"] < 0
+    return f"vendor significantly {'worse' if worse else 'better'} ({p})"
+
+
+def p_text(p_value: float | None) -> str:
+    if p_value is None:
+        return "—"
+    if p_value < 0.001:
+        return "p < 0.001"
+    return f"p = {p_value:.3f}"
+
+
+def _with_words(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add what a page shows: percentages, the gap in points, medians, p and the verdict."""
+    for row in rows:
+        gap = row["gap"]
+        row["verdict"] = verdict(row)
+        row["gap_points"] = None if gap is None else gap * 100
+        row["gap_text"] = "—" if gap is None else f"{gap * 100:+.1f} pts"
+        row["p_text"] = p_text(row["p_value"])
+        for side in ("client", "vendor"):
+            row[f"{side}_attainment_text"] = percent(row[f"{side}_attainment"])
+            row[f"{side}_median_text"] = duration(row[f"{side}_median_seconds"])
+        if row.get("significant"):
+            row["verdict_class"] = "significant-worse" if gap < 0 else "significant-better"
+        else:
+            row["verdict_class"] = ""
+    return rows
+
+
+@dataclass
+class ParityReport:
+    run: SlaRun
+    alpha: float
+    months: list[dict[str, Any]]
+    period: list[dict[str, Any]]
+    unmapped_clocks: int
+    unmapped_groups: int
+
+
+def parity_report(
+    run: SlaRun,
+    *,
+    metrics: list[str] | None = None,
+    priorities: list[str] | None = None,
+    alpha: float = parity_engine.ALPHA,
+) -> ParityReport:
+    """Per month × metric × priority and for the whole period: both sides, the gap in points,
+    the p-value, the test and a verdict in words; plus what the unmapped groups left out."""
+    clocks = parity_clocks(run, metrics=metrics, priorities=priorities)
+    months = _with_words(parity_engine.parity(clocks, alpha=alpha).to_dicts())
+    period = _with_words(parity_engine.parity_period(clocks, alpha=alpha).to_dicts())
+    unmapped = SlaMeasurement.objects.filter(
+        run=run, month__isnull=False, side=MeasuredSide.UNMAPPED
+    )
+    if metrics:
+        unmapped = unmapped.filter(metric__in=metrics)
+    if priorities:
+        unmapped = unmapped.filter(priority__in=priorities)
+    return ParityReport(
+        run=run,
+        alpha=alpha,
+        months=months,
+        period=period,
+        unmapped_clocks=unmapped.count(),
+        unmapped_groups=unmapped.order_by().values("assignment_group").distinct().count(),
+    )
+
+
+def as_utc(value: datetime | None) -> str:
+    """An instant in ISO 8601 UTC ("2025-04-01T01:00:00+00:00"), or ""."""
+    return value.astimezone(ZoneInfo("UTC")).isoformat() if value else ""

@@ -1,0 +1,92 @@
+"""Exports of measurements, aggregates and credit lines: the list's filters, exact text
+(UTC instants, decimals as written), formulas defused, XLSX that openpyxl opens."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import openpyxl
+import pytest
+from django.urls import reverse
+
+from tandem.service.exports import cell_text, safe_cell
+from tandem.service.tests.results_data import build_sla
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sla(world):
+    return build_sla(world.e1)
+
+
+def _get(client, url: str):
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response, b"".join(response.streaming_content)
+
+
+def test_credit_lines_csv_is_exact(world, sla, client_for) -> None:
+    url = reverse("service:servicecredit_list", args=[world.e1.pk]) + "?export=csv"
+    response, body = _get(client_for(world.it_lead), url)
+    name = f"alpha-managed-services-run-{sla.run.pk}-service-credits.csv"
+    assert response["Content-Disposition"] == f'attachment; filename="{name}"'
+    run = sla.run.pk
+    assert body.decode().splitlines() == [
+        "run,month,metric,priority,policy_version,count,met,goal,missed,allocation_percent,"
+        "currency,credit,capped,earn_back_until,earned_back,due",
+        f"{run},2025-03-01,resolution,P1,1,8,4,0.950000,true,30.0000,USD,1500.00,1500.00,,false,"
+        "1500.00",
+        f"{run},2025-03-01,resolution,P3,1,4,4,0.900000,false,10.0000,USD,0.00,0.00,,false,0.00",
+    ]
+
+
+def test_measurements_csv_follows_the_list_filters(world, sla, client_for) -> None:
+    base = reverse("service:slameasurement_list", args=[world.e1.pk])
+    client = client_for(world.it_lead)
+    _response, body = _get(client, base + "?export=csv&month=2025-03&priority=P1&side=vendor")
+    rows = list(csv.reader(io.StringIO(body.decode())))
+    assert rows[0][:4] == ["run", "ticket_number", "ticket_opened_at", "metric"]
+    assert [row[1] for row in rows[1:]] == ["INC-V0", "INC-V1", "INC-V2", "INC-V3"]
+    assert rows[1][2] == "2025-03-03T14:00:00+00:00"  # UTC ISO 8601
+    assert rows[2][9:] == ["18001", "14400", "false"]
+    # All of the run's clocks without filters; the unmapped group's formula is defused.
+    _response, body = _get(client, base + "?export=csv")
+    rows = list(csv.reader(io.StringIO(body.decode())))
+    assert len(rows) == 1 + 18
+    assert [r[5] for r in rows if r[1] == "INC-UNMAPPED"] == ['\'=HYPERLINK("x")']
+
+
+def test_breach_list_exports_its_rows(world, sla, client_for) -> None:
+    url = reverse("service:sla_breaches", args=[world.e1.pk]) + "?export=csv"
+    _response, body = _get(client_for(world.it_lead), url)
+    assert len(body.decode().splitlines()) == 1 + 5
+
+
+def test_aggregates_xlsx_opens(world, sla, client_for) -> None:
+    url = reverse("service:slaaggregate_list", args=[world.e1.pk]) + "?export=xlsx&level=priority"
+    response, body = _get(client_for(world.it_lead), url)
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert f"run-{sla.run.pk}-sla-aggregates.xlsx" in response["Content-Disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(body), read_only=True).active
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert rows[0][:5] == ["run", "level", "month", "metric", "priority"]
+    assert len(rows) == 1 + 3
+    march_p1 = next(r for r in rows[1:] if r[2] == "2025-03-01" and r[4] == "P1")
+    assert march_p1[7:10] == ["8", "4", "0.950000"]
+
+
+def test_export_is_scoped(world, sla, client_for) -> None:
+    for name in ("slameasurement_list", "slaaggregate_list", "servicecredit_list"):
+        for fmt in ("csv", "xlsx"):
+            url = reverse(f"service:{name}", args=[world.e1.pk]) + f"?export={fmt}"
+            assert client_for(world.outsider).get(url).status_code == 404
+
+
+def test_cells() -> None:
+    assert safe_cell("=1+1") == "'=1+1"
+    assert safe_cell("-2") == "'-2"
+    assert safe_cell("Desk") == "Desk"
+    assert cell_text(True) == "true"
+    assert cell_text(None) == ""
