@@ -78,14 +78,14 @@ FIELDS: tuple[MappedField, ...] = (
         "Responded",
         "First response or acknowledgement: the end of the response clock.",
         "responded respondedon firstresponse firstresponseat firstresponded responsedate "
-        "acknowledged acknowledgedat ackedat takeninchargeat",
+        "acknowledged acknowledgedat ackedat takeninchargeat responded firstreply replied",
     ),
     MappedField(
         "resolved_at",
         "Resolved",
         "When it was resolved: the end of the resolution clock (empty: still open).",
-        "resolved resolvedon resolutiondate dateresolved solved solvedate solvedat fixed "
-        "fixedat completed completedat end",
+        "resolved resolvedon resolution resolutiondate dateresolved solved solvedate solvedat "
+        "fixed fixedat completed completedat end",
     ),
     MappedField(
         "closed_at",
@@ -176,24 +176,49 @@ def default_mapping(header: Sequence[str], fields: Sequence[MappedField]) -> dic
 
 
 def guess_mapping(header: Sequence[str], fields: Sequence[MappedField]) -> dict[str, str]:
-    """A column for each field it can find: its own name first, then common synonyms.
+    """A column for each field it can find: its own name first, then common synonyms, then
+    synonyms inside a "date"/"time" wording ("Date Logged", "Created On (UTC)").
 
-    A column goes to one field only (``resolved_at`` and ``closed_at`` excepted: the first
-    to claim it keeps it, the guess never doubles up), exact names before synonyms.
+    A column goes to one field only (the guess never doubles up, though ``resolved_at`` and
+    ``closed_at`` may share one by hand), exact names before synonyms.
     """
     by_norm = _by_norm(header)
+    by_stem: dict[str, str] = {}
+    for column in header:
+        by_stem.setdefault(_stem(norm(column)), column)
     found = default_mapping(header, fields)
     taken = set(found.values())
-    for f in fields:
-        if f.name in found:
-            continue
-        for synonym in f.synonyms.split():
-            column = by_norm.get(synonym)
-            if column is not None and column not in taken:
-                found[f.name] = column
-                taken.add(column)
-                break
+    for lookup in (by_norm, by_stem):
+        for f in fields:
+            if f.name in found:
+                continue
+            for synonym in (*f.synonyms.split(), *_id_names(f.name)):
+                column = lookup.get(synonym)
+                if column is not None and column not in taken:
+                    found[f.name] = column
+                    taken.add(column)
+                    break
     return {f.name: found[f.name] for f in fields if f.name in found}
+
+
+_WRAPPERS = re.compile(
+    r"^(date|time|datetime|timestamp)|(date|time|datetime|timestamp|utc|local)+$"
+)
+
+
+def _stem(key: str) -> str:
+    """``datelogged`` -> ``logged``, ``createdonutc`` -> ``createdon``: what a date is *of*."""
+    stem = _WRAPPERS.sub("", key)
+    return stem or key
+
+
+def _id_names(name: str) -> tuple[str, ...]:
+    """The usual names of a ticket number: "Incident Ref", "Case No", "Request ID"..."""
+    if name != "ticket_id":
+        return ()
+    things = ("incident", "ticket", "case", "request", "issue", "call", "job", "record")
+    marks = ("number", "no", "num", "ref", "reference", "id", "key", "code")
+    return tuple(thing + mark for thing in things for mark in marks)
 
 
 def _by_norm(header: Sequence[str]) -> dict[str, str]:

@@ -221,7 +221,13 @@ def _mapping_context(
     fmt = preview.get("format")
     labels = {f.name: f.label for f in form.mapped_fields}
     if source.get("applied"):
-        note, needed = "Read with the columns you chose.", not preview.get("ok")
+        needed = not preview.get("ok")
+        note = "Read with the columns you chose." + (
+            " The problems above come from that reading: change the columns or the priority "
+            "values here, or fix the file and upload it again."
+            if needed
+            else ""
+        )
     elif fmt is None:
         note = (
             "Tandem cannot tell which export this is. If it is a CSV of tickets, say which "

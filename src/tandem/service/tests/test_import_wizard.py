@@ -438,6 +438,14 @@ def test_guesses_and_checks_without_a_file() -> None:
         "ticket_id": "Ticket ID",
         "opened_at": "OPENED_AT",
     }
+    odd = ["Incident Ref", "Date Logged", "Resolution Date", "Closed On (UTC)", "Team"]
+    assert import_mapping.guess_mapping(odd, fields) == {
+        "ticket_id": "Incident Ref",
+        "opened_at": "Date Logged",
+        "resolved_at": "Resolution Date",
+        "closed_at": "Closed On (UTC)",
+        "assignment_group": "Team",
+    }
     assert {f.name for f in fields} == import_mapping.generic_fields()
     problems = import_mapping.mapping_problems(
         {"ticket_id": "Number", "opened_at": "Number", "category": "X"}, header, fields
