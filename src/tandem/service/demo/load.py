@@ -156,8 +156,11 @@ def _run(engagement: Engagement, say: Write) -> int:
         say(f"SLA run skipped: {exc}")
         return 0
 
+    shown = [-1]
+
     def progress(percent: int, message: str) -> None:
-        if percent < 100:
+        if percent // 10 > shown[0] and percent < 100:  # every tenth of the way
+            shown[0] = percent // 10
             say(f"  {percent:3d}% {message}")
 
     run = execute_run(run, report=progress)

@@ -1,8 +1,8 @@
 """Riverside's demo tickets: a deterministic generator of the canonical ``TICKETS`` and
 ``HOLDS`` frames (``tandem.analytics.frames``) that tells the story of ``scenario``.
 
-Pure numpy and Polars, vectorised (no Python loop per ticket): 150,000 tickets take well
-under a second. The same ``n`` and ``seed`` give the same frames, row for row.
+Pure numpy and Polars, vectorised (no Python loop per ticket): 150,000 tickets take about
+a second. The same ``n`` and ``seed`` give the same frames, row for row.
 
 How a ticket is made:
 
@@ -20,21 +20,18 @@ How a ticket is made:
 4. **How long it takes**, in business seconds of the target's calendar (the 24x7 one for
    P1): a lognormal draw kept below the target for a met clock, above it for a miss, longer
    in the go-live month and for Northwind in its bad months.
-5. **Its timeline.** Business seconds become instants through the calendar's cumulative open
-   seconds (the position of an instant on the calendar's axis, and its inverse), with 0-3
-   holds (a third of the
-   tickets) laid between working stretches: each hold lasts wall-clock time, possibly over
-   a night or a weekend, so the engine measures exactly the business time drawn in step 4.
-6. **The export.** Whatever happens after ``scenario.AS_OF`` is not in it: those responses,
-   resolutions, closures and hold ends are empty (a few tickets are open at the end).
-
-Numbers run INC0100001… for incidents and RITM0100001… for requests in order of opening.
-No free text.
+5. **Its timeline.** Business seconds become instants on the calendar's axis (``axis``),
+   with 0-3 holds (a third of the tickets) laid between working stretches: each hold lasts
+   wall-clock time, possibly over a night or a weekend, so the engine measures exactly the
+   business time drawn in step 4 (``DemoTickets.clocks`` says what it must find).
+6. **The export** (``export``). Whatever happens after ``scenario.AS_OF`` is not in it:
+   those responses, resolutions, closures and hold ends are empty (a few tickets are open
+   at the end). Numbers run INC0100001… and RITM0100001… in order of opening. No free text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -42,10 +39,11 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from tandem.analytics.calendar import BusinessCalendar, open_intervals_covering
-from tandem.analytics.frames import HOLDS, TICKETS, UTC_INSTANT
+from tandem.analytics.frames import TICKETS
 from tandem.analytics.policy import Policy, parse_policy
 from tandem.service.demo import scenario
+from tandem.service.demo.axis import Axis, timeline
+from tandem.service.demo.export import holds_frame, tickets_frame
 
 Ints = NDArray[np.int64]
 Floats = NDArray[np.float64]
@@ -88,10 +86,6 @@ GROUP_MIX = {
     CLOCK: (0.0, 0.15, 0.0, 0.50, 0.25, 0.10),
     GO_LIVE: (0.05, 0.15, 0.0, 0.10, 0.70, 0.0),
 }
-#: Share of incidents (the rest are requests) per priority.
-INCIDENT_SHARE = (1.0, 1.0, 0.65, 0.35)
-#: Category weights: a group's first category is the commonest.
-CATEGORY_WEIGHTS = (0.4, 0.3, 0.2, 0.1)
 
 # Service levels ---------------------------------------------------------------------------
 
@@ -124,10 +118,7 @@ HOLD_COUNTS = {True: (0.88, 0.10, 0.02, 0.0), False: (0.63, 0.23, 0.10, 0.04)}
 HOLD_MEDIAN_SECONDS = {True: 1_800.0, False: 9_000.0}
 HOLD_SIGMA = 1.2
 HOLD_LONGEST = 9 * 86_400
-#: Resolved tickets close automatically this long after resolution.
-AUTO_CLOSE_SECONDS = 3 * 86_400
 
-_MISSING = np.iinfo(np.int64).min
 _DAY = 86_400
 
 
@@ -226,11 +217,11 @@ def generate(n: int = scenario.TICKETS, *, seed: int = scenario.SEED) -> DemoTic
     resolved = np.empty(n, dtype=np.int64)
     hold_start = np.empty((3, n), dtype=np.int64)
     hold_end = np.empty((3, n), dtype=np.int64)
-    first, last = int(opened.min()), int(opened.max()) + 120 * _DAY
+    first, last = int(np.min(opened)), int(np.max(opened)) + 120 * _DAY
     for calendar_mask, calendar in ((p1, always), (~p1, business)):
         index = np.flatnonzero(calendar_mask)
-        times = _timeline(
-            _Axis(calendar, first, last),
+        times = timeline(
+            Axis(calendar, first, last),
             opened[index],
             response[index],
             resolution[index],
@@ -240,10 +231,10 @@ def generate(n: int = scenario.TICKETS, *, seed: int = scenario.SEED) -> DemoTic
         )
         responded[index], resolved[index], hold_start[:, index], hold_end[:, index] = times
 
-    tickets = _tickets_frame(
-        rng, opened, responded, resolved, priority, group, stream, res_miss, month
+    tickets = tickets_frame(
+        rng, opened, responded, resolved, priority, group, stream == GO_LIVE, res_miss
     )
-    holds = _holds_frame(tickets, hold_count, hold_start, hold_end)
+    holds = holds_frame(tickets, hold_count, hold_start, hold_end)
     order = tickets["index"].to_numpy()
     clocks = pl.DataFrame(
         {
@@ -312,7 +303,7 @@ def _openings(
 def _split(n: int, weights: Floats) -> Ints:
     """``n`` split in proportion to ``weights`` (largest remainders)."""
     exact = n * weights / weights.sum()
-    counts = np.floor(exact).astype(np.int64)
+    counts: Ints = np.floor(exact).astype(np.int64)
     short = n - int(counts.sum())
     counts[np.argsort(counts - exact, kind="stable")[:short]] += 1
     return counts
@@ -341,7 +332,7 @@ def _utc_seconds(local: Ints) -> Ints:
     return aware.dt.epoch("s").to_numpy().astype(np.int64)
 
 
-def _pick(rng: np.random.Generator, stream: Ints, mixes: dict[int, tuple[float, ...]]) -> Ints:
+def _pick(rng: np.random.Generator, stream: Ints, mixes: Mapping[int, tuple[float, ...]]) -> Ints:
     result = np.empty(len(stream), dtype=np.int64)
     for key, mix in mixes.items():
         picked = stream == key
@@ -390,7 +381,7 @@ def _misses(
     """Exactly ``floor(rate × count + u)`` misses in each month × side × priority cell
     (``u`` uniform per cell), on the tickets ranking first on a random key."""
     cell = (month * 2 + side) * 4 + priority
-    cells = int(cell.max()) + 1
+    cells = int(np.max(cell)) + 1
     order = np.lexsort((rng.random(len(cell)), cell))
     sorted_cell = cell[order]
     sizes = np.bincount(cell, minlength=cells)
@@ -426,130 +417,3 @@ def _durations(
     missed = within * np.exp(np.abs(overrun * rng.standard_normal(n))) + 60
     seconds = np.where(miss, np.ceil(missed), np.floor(met)).astype(np.int64)
     return np.where(miss, np.maximum(seconds, within + 1), np.clip(seconds, 30, within))
-
-
-class _Axis:
-    """A calendar's open time as one axis: ``position`` (open seconds since the start of the
-    covered span) and its inverse ``instant``. Only the calendar's open intervals are shared
-    with the engine; the arithmetic is this module's own."""
-
-    def __init__(self, calendar: BusinessCalendar, first: int, last: int) -> None:
-        intervals = open_intervals_covering(calendar, first, last)
-        self.starts = np.asarray(intervals.starts, dtype=np.int64)
-        self.lengths = np.asarray(intervals.ends, dtype=np.int64) - self.starts
-        self.before = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
-
-    def position(self, instants: Ints) -> Ints:
-        k = np.searchsorted(self.starts, instants, side="right") - 1
-        return self.before[k] + np.clip(instants - self.starts[k], 0, self.lengths[k])
-
-    def instant(self, positions: Ints) -> Ints:
-        """The first instant with ``positions`` open seconds before it."""
-        k = np.searchsorted(self.before, positions, side="right") - 1
-        return self.starts[k] + (positions - self.before[k])
-
-
-def _timeline(
-    axis: _Axis,
-    opened: Ints,
-    response: Ints,
-    resolution: Ints,
-    cuts: Ints,
-    hold_count: Ints,
-    hold_length: Ints,
-) -> tuple[Ints, Ints, Ints, Ints]:
-    """Responded and resolved instants, hold starts and ends ((3, n); unused slots arbitrary):
-    working stretches of business time with the holds between them."""
-    responded = axis.instant(axis.position(opened) + response)
-    cursor, done = opened.copy(), np.zeros(len(opened), dtype=np.int64)
-    starts = np.zeros((3, len(opened)), dtype=np.int64)
-    ends = np.zeros((3, len(opened)), dtype=np.int64)
-    for slot in range(3):
-        active = hold_count > slot
-        start = axis.instant(axis.position(cursor) + cuts[slot] - done)
-        starts[slot], ends[slot] = start, start + hold_length[slot]
-        cursor = np.where(active, ends[slot], cursor)
-        done = np.where(active, cuts[slot], done)
-    resolved = axis.instant(axis.position(cursor) + resolution - done)
-    return responded, resolved, starts, ends
-
-
-# Frames --------------------------------------------------------------------------------------
-
-
-def _tickets_frame(
-    rng: np.random.Generator,
-    opened: Ints,
-    responded: Ints,
-    resolved: Ints,
-    priority: Ints,
-    group: Ints,
-    stream: Ints,
-    res_miss: NDArray[np.bool_],
-    month: Ints,
-) -> pl.DataFrame:
-    n = len(opened)
-    as_of = int(scenario.AS_OF.timestamp())
-    closed = resolved + AUTO_CLOSE_SECONDS + rng.integers(0, 7200, n)
-    incident = rng.random(n) < np.array(INCIDENT_SHARE)[priority]
-    category = np.empty(n, dtype=object)
-    for index, (_, _, names) in enumerate(scenario.GROUPS):
-        here = group == index
-        weights = np.array(CATEGORY_WEIGHTS[: len(names)])
-        category[here] = np.array(names, dtype=object)[
-            rng.choice(len(names), size=int(here.sum()), p=weights / weights.sum())
-        ]
-    reassignments = rng.poisson(0.35 + 0.9 * res_miss + 0.6 * (stream == GO_LIVE))
-    reopen_draw = rng.random(n)
-    reopens = (reopen_draw < 0.02 + 0.06 * res_miss).astype(np.int64) + (reopen_draw < 0.003)
-    frame = pl.DataFrame(
-        {
-            "index": np.arange(n),
-            "tiebreak": rng.random(n),
-            "kind": np.where(incident, "incident", "request"),
-            "priority": np.array(["P1", "P2", "P3", "P4"])[priority],
-            "priority_raw": np.array(scenario.PRIORITY_RAW)[priority],
-            "opened_at": _instants(opened, as_of + 1),
-            "responded_at": _instants(responded, as_of),
-            "resolved_at": _instants(resolved, as_of),
-            "closed_at": _instants(np.where(resolved <= as_of, closed, _MISSING), as_of),
-            "assignment_group": np.array(scenario.GROUP_NAMES)[group],
-            "category": category.astype(str),
-            "reassignment_count": reassignments.astype(np.int32),
-            "reopen_count": reopens.astype(np.int32),
-        }
-    ).sort("opened_at", "tiebreak")
-    number = pl.col("kind").cum_count().over("kind") + 100_000
-    prefix = pl.when(pl.col("kind") == "incident").then(pl.lit("INC")).otherwise(pl.lit("RITM"))
-    return frame.with_columns(
-        (prefix + number.cast(pl.String).str.zfill(7)).alias("ticket_id")
-    ).drop("tiebreak")
-
-
-def _instants(seconds: Ints, as_of: int) -> pl.Series:
-    """Epoch seconds as UTC instants; those after ``as_of`` (not yet happened) are null."""
-    kept = np.where((seconds <= as_of) & (seconds != _MISSING), seconds, 0) * 1_000_000
-    missing = pl.Series((seconds > as_of) | (seconds == _MISSING))
-    return pl.select(
-        pl.when(missing).then(None).otherwise(pl.lit(pl.Series(kept)).cast(UTC_INSTANT))
-    ).to_series()
-
-
-def _holds_frame(
-    tickets: pl.DataFrame, hold_count: Ints, hold_start: Ints, hold_end: Ints
-) -> pl.DataFrame:
-    """One row per hold that had started by the export; a hold still running has no end."""
-    as_of = int(scenario.AS_OF.timestamp())
-    slot = np.arange(3)[:, None]
-    used = (slot < hold_count[None, :]) & (hold_start < as_of)
-    which = np.nonzero(used)
-    ids = np.empty(len(hold_count), dtype=object)
-    ids[tickets["index"].to_numpy()] = tickets["ticket_id"].to_numpy()
-    frame = pl.DataFrame(
-        {
-            "ticket_id": ids[which[1]].astype(str),
-            "start": _instants(hold_start[which], as_of),
-            "end": _instants(hold_end[which], as_of),
-        }
-    )
-    return frame.sort("ticket_id", "start").select(list(HOLDS)).cast(HOLDS)  # type: ignore[arg-type]
