@@ -9,7 +9,6 @@ finished run. A second ``tandem demo`` adds nothing and writes no audit record.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 
@@ -25,8 +24,7 @@ from tandem.service.demo import scenario
 from tandem.service.demo.tickets import generate
 from tandem.service.models import AssignmentGroupSide, ImportBatch, SlaPolicy, SlaRun
 from tandem.service.services import import_tickets
-
-logger = logging.getLogger(__name__)
+from tandem.service.sla_runs import RunRefused, create_run, execute_run
 
 Write = Callable[[str], None]
 
@@ -142,11 +140,6 @@ def _tickets(engagement: Engagement, count: int, say: Write) -> int:
 def _run(engagement: Engagement, say: Write) -> int:
     """One SLA run as of the end of the window, when none has finished yet."""
     if SlaRun.objects.filter(engagement=engagement, status=RunStatus.DONE).exists():
-        return 0
-    try:
-        from tandem.service.sla_runs import RunRefused, create_run, execute_run
-    except ImportError:
-        say("SLA run skipped: tandem.service.sla_runs is not available in this version.")
         return 0
     started = time.perf_counter()
     say(f"Measuring Riverside's service levels as of {scenario.AS_OF:%Y-%m-%d %H:%M} UTC…")
