@@ -2,8 +2,9 @@
 
 The server runs in a subprocess on a private SQLite database under a temporary
 ``TANDEM_DATA_DIR``: ``tandem demo --no-serve`` loads the demo, then ``tandem runserver``
-serves it on a free port of 127.0.0.1. Chromium is Debian's (/usr/bin/chromium), driven by
-Playwright for Python; no browser is ever downloaded. Every request that is not for
+serves it on a free port of 127.0.0.1, with one ``tandem db_worker`` for background tasks
+(imports, SLA runs). Chromium is Debian's (/usr/bin/chromium), driven by Playwright for
+Python; no browser is ever downloaded. Every request that is not for
 127.0.0.1 is aborted and recorded, so the tests never reach the internet and can prove it.
 """
 
@@ -168,6 +169,14 @@ def tandem_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TandemSe
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+        # Imports and SLA runs are background tasks: one worker, as `tandem demo` runs.
+        worker = subprocess.Popen(
+            [*tandem, "db_worker", "--no-reload", "--interval", "1"],
+            env=env,
+            cwd=root,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     server = TandemServer(f"http://127.0.0.1:{port}", data_dir, log_path, facts)
     try:
         deadline = time.monotonic() + SERVER_START_SECONDS
@@ -183,12 +192,14 @@ def tandem_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TandemSe
             time.sleep(0.25)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        for child in (process, worker):
+            child.terminate()
+        for child in (process, worker):
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
 
 
 @pytest.fixture(scope="session")
