@@ -25,10 +25,12 @@ _CONFIG = {
 
 
 def _layout(title: str, months: list[date]) -> dict[str, Any]:
+    """Shared layout; no title inside the plot: the card around it names it (``meta`` keeps
+    the name for the page's aria-label and Plotly's image download)."""
     return {
-        "title": {"text": title, "font": {"size": 15}, "x": 0, "xanchor": "left"},
+        "meta": {"title": title},
         "height": 320,
-        "margin": {"l": 56, "r": 16, "t": 40, "b": 40},
+        "margin": {"l": 56, "r": 16, "t": 12, "b": 40},
         "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
         "paper_bgcolor": "#ffffff",
         "plot_bgcolor": "#ffffff",

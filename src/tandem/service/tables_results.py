@@ -17,6 +17,10 @@ from tandem.service.results import CRITICAL_PERCENT, duration, month_label, perc
 class DurationColumn(tables.Column):
     """Business seconds, read as "4 h 12 min" (exact seconds in the tooltip and the export)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("attrs", {"td": {"class": "num"}})
+        super().__init__(*args, **kwargs)
+
     def render(self, value: Any) -> str:
         return format_html('<span title="{} s">{}</span>', value, duration(value))
 
@@ -131,19 +135,23 @@ class AtRiskTable(SlaMeasurementTable):
             "...",
         )
         exclude = ("month", "met")
+        attrs = {"class": "table at-risk"}
         empty_text = "No open clock has used 75 % of its target."
 
     def _used(self, record: SlaMeasurement) -> float:
         return record.elapsed_seconds / record.target_seconds if record.target_seconds else 1.0
 
     def render_used(self, record: SlaMeasurement) -> str:
-        share = self._used(record)
+        # Whole percents rounded down: a clock with time left never reads "100 %".
+        used = (
+            record.elapsed_seconds * 100 // record.target_seconds if record.target_seconds else 100
+        )
         critical = record.elapsed_seconds * 100 >= CRITICAL_PERCENT * record.target_seconds
         flag = "90 %" if critical else "75 %"
         kind = "critical" if critical else "warning"
         return format_html(
-            '{} <span class="badge badge-risk badge-risk-{}">≥ {}</span>',
-            percent(share, 0),
+            '{} % <span class="badge badge-risk badge-risk-{}">≥ {}</span>',
+            used,
             kind,
             flag,
         )

@@ -197,6 +197,7 @@ class SlaParityView(RunPageView):
                     "label": metric.label,
                     "months": months,
                     "period": period,
+                    "significant": sum(1 for r in months if r["significant"]),
                     "figure": charts.parity_figure(str(metric.label), months),
                     "figure_id": f"parity-{metric.value}",
                     "data_id": f"parity-{metric.value}-data",

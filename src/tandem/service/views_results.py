@@ -48,6 +48,9 @@ class RunRowsListView(ObjectListView):
     template_name = "service/slameasurement_list.html"
     per_page = 50
     intro = ""
+    # Filters that say nothing on this list (every breach is missed): not in its filter bar.
+    hidden_filters: tuple[str, ...] = ()
+    table_exclude: tuple[str, ...] = ()
 
     def get_run(self) -> SlaRun | None:
         if not hasattr(self, "_run"):
@@ -68,12 +71,18 @@ class RunRowsListView(ObjectListView):
         return queryset.filter(run=run) if run is not None else queryset.none()
 
     def get_table(self, queryset: QuerySet[Any]) -> Any:
-        exclude = (*self.table_class.Meta.__dict__.get("exclude", ()), *self.engagement_exclude)
+        exclude = (
+            *self.table_class.Meta.__dict__.get("exclude", ()),
+            *self.table_exclude,
+            *self.engagement_exclude,
+        )
         return self.table_class(queryset, request=self.request, exclude=exclude)
 
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         queryset = self.get_queryset()
         filterset = self.filterset_class(request.GET, queryset=queryset, request=request)
+        for name in self.hidden_filters:
+            filterset.form.fields.pop(name, None)
         tidy_filter_form(filterset.form)
         queryset = filterset.qs if filterset.is_valid() else queryset.none()
         fmt = request.GET.get("export")
@@ -171,6 +180,8 @@ class SlaBreachListView(SlaMeasurementListView):
     )
     title = "Breaches"
     template_name = "service/breaches.html"
+    hidden_filters = ("met",)
+    table_exclude = ("met",)
     intro = (
         "Clocks that ran past their target: stopped late, or still open and already over. "
         "Open ones first."
@@ -186,6 +197,7 @@ class SlaAtRiskListView(SlaMeasurementListView):
     table_class = AtRiskTable
     title = "At risk"
     template_name = "service/at_risk.html"
+    hidden_filters = ("met", "open", "month")
     intro = (
         "Open clocks still within target that have used at least 75 % of it (flagged again "
         "at 90 %), measured up to the run's as-of instant. Most used first."

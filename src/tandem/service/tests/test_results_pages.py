@@ -137,7 +137,7 @@ def test_parity_sides_gap_and_verdict(world, sla, client_for) -> None:
     # P3: no vendor clock: no test.
     assert "not comparable: no vendor clocks" in page
     # The unmapped group's clock is named, with the way to fix it.
-    assert "1 stopped clock of 1 assignment group with no side" in page
+    assert "1 stopped clock, from 1 assignment group mapped to no side" in page
     assert reverse("service:assignmentgroupside_list", args=[world.e1.pk]) in page
     assert "Fisher's exact test" in page
     assert 'id="parity-resolution-data"' in page
