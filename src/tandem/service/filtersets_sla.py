@@ -33,8 +33,8 @@ class SlaRunFilterSet(SearchFilterSet):
         max_value=2**31 - 1,
         label="Used policy version",
     )
-    as_of_after = UtcDateTimeFilter(field_name="as_of", lookup_expr="gte")
-    as_of_before = UtcDateTimeFilter(field_name="as_of", lookup_expr="lt")
+    as_of_after = UtcDateTimeFilter(field_name="as_of", lookup_expr="gte", label="As of from")
+    as_of_before = UtcDateTimeFilter(field_name="as_of", lookup_expr="lt", label="As of before")
 
     class Meta:
         model = SlaRun

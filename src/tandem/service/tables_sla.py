@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_tables2 as tables
+from django.utils.html import format_html
 
 from tandem.core.tables import BaseTable, badge
 from tandem.service.models import SlaPolicy, SlaRun
@@ -43,6 +44,16 @@ class SlaPolicyTable(BaseTable):
         return yes_no(value)
 
 
+class CountColumn(tables.Column):
+    """A count with thousands separators on the page, a plain number in the CSV."""
+
+    def render(self, value: Any) -> str:
+        return f"{value:,}"
+
+    def value(self, value: Any) -> Any:
+        return value
+
+
 def duration(record: SlaRun) -> str:
     if record.finished_at is None:
         return ""
@@ -57,10 +68,10 @@ class SlaRunTable(BaseTable):
     as_of = InstantColumn(verbose_name="As of")
     started_at = InstantColumn(verbose_name="Started")
     started_by = tables.Column(verbose_name="By", order_by="started_by__full_name")
-    tickets_measured = tables.Column(verbose_name="Tickets")
-    measurements_count = tables.Column(verbose_name="Clocks")
-    breaches_count = tables.Column(verbose_name="Breaches")
-    at_risk_count = tables.Column(verbose_name="At risk")
+    tickets_measured = CountColumn(verbose_name="Tickets")
+    measurements_count = CountColumn(verbose_name="Clocks")
+    breaches_count = CountColumn(verbose_name="Breaches")
+    at_risk_count = CountColumn(verbose_name="At risk")
     duration = tables.Column(empty_values=(), orderable=False)
 
     class Meta(BaseTable.Meta):
@@ -80,7 +91,7 @@ class SlaRunTable(BaseTable):
         empty_text = "No SLA run yet."
 
     def render_id(self, value: int) -> str:
-        return f"Run {value}"
+        return format_html('<span style="white-space: nowrap">Run {}</span>', value)
 
     def value_id(self, value: int) -> int:
         return value

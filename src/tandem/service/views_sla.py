@@ -85,7 +85,8 @@ def policy_summary(policy: Policy) -> dict[str, Any]:
                 else "—"
             ),
             "earn_back": (
-                f"{t.earn_back_months} month(s) at {_percent(t.earn_back_goal)}"
+                f"waived if the next {t.earn_back_months} month(s) reach "
+                f"{_percent(t.earn_back_goal)}"
                 if t.earn_back_months
                 else ""
             ),
