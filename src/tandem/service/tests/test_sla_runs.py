@@ -342,3 +342,30 @@ def test_summary_of_each_state(world) -> None:
     )
     run.status = RunStatus.QUEUED
     assert sla_runs.summary(run) == "queued"
+
+
+def test_the_command_runs_in_the_foreground_and_refuses_clearly(world, data) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command(
+        "run_sla",
+        "--engagement",
+        str(world.e1.pk),
+        "--as-of",
+        "2025-03-11T03:00",  # Chicago (CDT): 08:00 UTC
+        "--as",
+        world.it_lead.email,
+        stdout=out,
+    )
+    run = SlaRun.objects.get(engagement=world.e1)
+    assert (run.status, run.as_of, run.started_by) == (RunStatus.DONE, AS_OF, world.it_lead)
+    assert "[100%]" in out.getvalue() and "2 breaches, 1 at risk" in out.getvalue()
+    with pytest.raises(CommandError, match="may not start SLA runs"):
+        call_command("run_sla", "--engagement", str(world.e1.pk), "--as", world.observer.email)
+    with pytest.raises(CommandError, match="no engagement"):
+        call_command("run_sla", "--engagement", "999999")
+    with pytest.raises(CommandError, match="not an ISO 8601"):
+        call_command("run_sla", "--engagement", str(world.e1.pk), "--as-of", "soon")
