@@ -123,11 +123,13 @@ def header(model: type) -> list[str]:
     return [name for name, _path in COLUMNS[model]]
 
 
-def rows(queryset: QuerySet[Any]) -> Iterator[list[str]]:
-    """The export's rows as text, read in chunks (no model instances)."""
+def rows(queryset: QuerySet[Any], *, numbers: bool = False) -> Iterator[list[Any]]:
+    """The export's rows as text, read in chunks (no model instances). With ``numbers``
+    (XLSX), whole numbers (counts, seconds, ids) stay numbers so a spreadsheet can sum them;
+    decimals (goals, money) stay exact text either way."""
     paths = [path for _name, path in COLUMNS[queryset.model]]
     for values in queryset.values_list(*paths).iterator(chunk_size=CHUNK):
-        yield [cell_text(value) for value in values]
+        yield [value if numbers and type(value) is int else cell_text(value) for value in values]
 
 
 def file_name(engagement: Engagement, run: SlaRun | None, model: type, extension: str) -> str:
@@ -156,7 +158,7 @@ def xlsx_response(queryset: QuerySet[Any], name: str, *, sheet: str) -> FileResp
     book = Workbook(write_only=True)
     worksheet = book.create_sheet(title=sheet[:31])
     worksheet.append(header(queryset.model))
-    for row in rows(queryset):
+    for row in rows(queryset, numbers=True):
         worksheet.append(row)
     handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
     book.save(handle)
