@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -61,7 +62,8 @@ class SlaPolicySerializer(ScopedModelSerializer):
         read_only_fields = ["version", "created_by"]
 
     def get_is_frozen(self, obj: SlaPolicy) -> bool:
-        return obj.is_frozen
+        frozen = getattr(obj, "frozen", None)  # annotated on lists (one query, not one a row)
+        return obj.is_frozen if frozen is None else bool(frozen)
 
     def create(self, validated_data: dict[str, Any]) -> SlaPolicy:
         return sla_policies.add_policy_version(user=self.user, **validated_data)
@@ -132,7 +134,9 @@ class SlaRunStartSerializer(serializers.Serializer):
 class SlaPolicyViewSet(ScopedModelViewSet):
     """Versions of an engagement's SLA policy (TOML); frozen once a run used them (409)."""
 
-    queryset = SlaPolicy.objects.all()
+    queryset = SlaPolicy.objects.annotate(
+        frozen=Exists(SlaRun.policies.through.objects.filter(slapolicy_id=OuterRef("pk")))
+    )
     serializer_class = SlaPolicySerializer
     filterset_class = SlaPolicyFilterSet
 
