@@ -53,7 +53,6 @@ import pytz
 
 from tandem.analytics.attainment import attainment
 from tandem.analytics.calendar import open_intervals_covering
-from tandem.analytics.clocks import buckets, laid_end_to_end
 from tandem.analytics.credits import credits
 from tandem.analytics.measure import measure
 from tandem.analytics.policy import Policy, parse_policy
@@ -262,14 +261,13 @@ def peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def warm_calendars(rules: Policy, tickets: pl.DataFrame, holds: pl.DataFrame) -> float:
-    """Build the calendars and their lookup tables (a service keeps them cached); the cold
-    build's seconds."""
+def warm_calendars(rules: Policy) -> float:
+    """Build the calendars' open intervals (a service keeps them cached); the seconds cold.
+    The first measure() of each part, untimed, builds the lookup table for its time span."""
     began = time.perf_counter()
-    measure(tickets.head(1000), holds.head(1000), rules)
     low, high = 1_704_067_200 - 86_400, 1_767_225_600 + 86_400 * 60
-    parts = tuple(open_intervals_covering(c, low, high) for c in rules.calendars.values())
-    buckets(laid_end_to_end(parts)[0])
+    for calendar in rules.calendars.values():
+        open_intervals_covering(calendar, low, high)
     return time.perf_counter() - began
 
 
@@ -278,7 +276,7 @@ def part_clocks(folder: Path, repeat: int) -> dict[str, Any]:
     tickets = pl.read_parquet(folder / "tickets.parquet")
     holds = pl.read_parquet(folder / "holds.parquet")
     rules = policy()
-    cold = warm_calendars(rules, tickets, holds)
+    cold = warm_calendars(rules)
     measured = measure(tickets, holds, rules)
     seconds = timed(lambda: measure(tickets, holds, rules), repeat)
     return {
@@ -293,7 +291,7 @@ def part_report(folder: Path, repeat: int) -> dict[str, Any]:
     """Attainment by month and credits from the Parquet files, against reading them."""
     rules = policy()
     tickets_file, holds_file = folder / "tickets.parquet", folder / "holds.parquet"
-    warm_calendars(rules, pl.read_parquet(tickets_file), pl.read_parquet(holds_file))
+    warm_calendars(rules)
 
     def read() -> tuple[pl.DataFrame, pl.DataFrame]:
         return pl.read_parquet(tickets_file), pl.read_parquet(holds_file)
@@ -355,7 +353,7 @@ def part_cli(folder: Path, repeat: int) -> dict[str, Any]:
         ):
             stages[name] = min(stages.get(name, float("inf")), seconds)
 
-    warm_calendars(policy(), *(_read(options)))
+    warm_calendars(policy())
     floor_seconds = timed(floor, repeat)
     seconds = timed(command, repeat)
     return {"seconds": seconds, "floor": floor_seconds, "stages": stages}

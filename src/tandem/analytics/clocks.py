@@ -68,7 +68,7 @@ class Buckets:
         return result
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=8)
 def buckets(intervals: OpenIntervals) -> Buckets | None:
     """The bucket table of ``intervals`` (cached per intervals object), or None when the
     table would need more than :data:`MAX_BUCKETS` entries."""
@@ -143,30 +143,40 @@ def business_seconds(intervals: OpenIntervals, start: Seconds, end: Seconds) -> 
 
 
 @functools.lru_cache(maxsize=16)
-def laid_end_to_end(parts: tuple[OpenIntervals, ...]) -> tuple[OpenIntervals, tuple[int, ...]]:
-    """Several calendars' open intervals on one axis, and the shift of each: calendar ``i``'s
-    instant ``t`` is the axis' ``t + shifts[i]``, and positions on the axis differ exactly as
-    positions in calendar ``i`` do between two of its instants (never compare two calendars).
+def laid_end_to_end(
+    parts: tuple[OpenIntervals, ...], first: int, last: int
+) -> tuple[OpenIntervals, tuple[int, ...]]:
+    """Several calendars' open intervals between the instants ``first`` and ``last`` (which
+    each must cover) on one axis, and the shift of each: calendar ``i``'s instant ``t`` is the
+    axis' ``t + shifts[i]``, and positions on the axis differ exactly as positions in calendar
+    ``i`` do between two of its instants in ``[first, last]`` (never compare two calendars).
 
-    Calendar ``i + 1`` starts :data:`GAP` seconds after calendar ``i`` ends. Cached per tuple
-    of intervals objects (which the calendar builder caches in turn).
+    Calendar ``i + 1`` starts :data:`GAP` seconds after calendar ``i`` ends. Keeping only
+    ``[first, last]`` keeps the axis' bucket table small. Cached per arguments (the calendar
+    builder caches the intervals objects in turn).
     """
-    if len(parts) == 1:
-        return parts[0], (0,)
+    check_covered(parts, first, last)
+    kept = [_between(part, first, last) for part in parts]
     shifts = [0]
-    for before, after in zip(parts, parts[1:], strict=False):
-        shifts.append(before.covers_to + shifts[-1] + GAP - after.covers_from)
-    starts = np.concatenate([p.starts + s for p, s in zip(parts, shifts, strict=True)])
-    ends = np.concatenate([p.ends + s for p, s in zip(parts, shifts, strict=True)])
+    for _ in kept[1:]:
+        shifts.append(shifts[-1] + (last - first) + GAP)
+    starts = np.concatenate([p[0] + s for p, s in zip(kept, shifts, strict=True)])
+    ends = np.concatenate([p[1] + s for p, s in zip(kept, shifts, strict=True)])
     opened = np.zeros(len(starts), dtype=np.int64)
     np.cumsum((ends - starts)[:-1], out=opened[1:])
     offsets = opened - starts
     for array in (starts, ends, offsets):
         array.setflags(write=False)
-    axis = OpenIntervals(
-        starts, ends, offsets, parts[0].covers_from, parts[-1].covers_to + shifts[-1]
-    )
-    return axis, tuple(shifts)
+    return OpenIntervals(starts, ends, offsets, first, last + shifts[-1]), tuple(shifts)
+
+
+def _between(intervals: OpenIntervals, first: int, last: int) -> tuple[Seconds, Seconds]:
+    """The open intervals clipped to ``[first, last]``, after an empty sentinel at ``first``."""
+    keep = (intervals.ends > first) & (intervals.starts < last)
+    starts = np.clip(intervals.starts[keep], first, last)
+    ends = np.clip(intervals.ends[keep], first, last)
+    sentinel = np.array([first], dtype=np.int64)
+    return np.concatenate((sentinel, starts)), np.concatenate((sentinel, ends))
 
 
 @dataclass(frozen=True, eq=False)

@@ -28,8 +28,10 @@ How it stays fast (a million tickets in about a tenth of a second, see ``bench/s
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 import numpy as np
 import polars as pl
@@ -41,7 +43,6 @@ from tandem.analytics.clocks import (
     Holds,
     Seconds,
     by_ticket_and_start,
-    check_covered,
     held_within,
     laid_end_to_end,
 )
@@ -72,22 +73,64 @@ def measure(
     a missing ``opened_at``, a response or resolution before the opening, naive instants.
     """
     _check_columns(tickets)
-    hold, row = _match(tickets["ticket_id"], holds["ticket_id"])  # also refuses duplicates
+    # Matching holds to tickets is mostly Polars work outside the GIL: it runs in a thread
+    # beside the clocks, which are mostly numpy work outside the GIL too.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        matching = pool.submit(_holds_by_ticket, tickets, holds)
+        try:
+            clocks = _clocks(tickets, policy, as_of)
+        except ValueError:
+            matching.result()  # the holds' problems (and duplicate ids) are reported first
+            raise
+        grouped = matching.result()
+    if clocks is None:
+        return empty(MEASUREMENTS)
+
+    plan, axis, opened, missing = clocks.plan, clocks.axis, clocks.opened, clocks.missing
+    elapsed: list[Seconds | None] = []
+    for m, metric in enumerate(clocks.metrics):
+        if metric is None:
+            elapsed.append(None)
+            continue
+        seconds = metric.seconds
+        if plan.pauses[m].any() and len(grouped.ticket):
+            seconds -= _held(axis, grouped, plan, m, opened, metric.stop, metric.shift)
+        elapsed.append(seconds)
+    return _rows(tickets["ticket_id"], plan, elapsed, missing)
+
+
+class _Metric(NamedTuple):
+    stop: Seconds  # on the axis
+    shift: Seconds  # onto the axis
+    seconds: Seconds  # business seconds, holds not yet taken off
+
+
+@dataclass(frozen=True)
+class _Clocks:
+    """The clocks before holds, per metric (None for a metric no ticket has a target for).
+    ``missing``: per metric, the tickets without a stop (None when ``as_of`` measures them)."""
+
+    plan: _Plan
+    axis: OpenIntervals
+    opened: Seconds
+    metrics: list[_Metric | None]
+    missing: list[NDArray[np.bool_]] | None
+
+
+def _clocks(tickets: pl.DataFrame, policy: Policy, as_of: datetime | None) -> _Clocks | None:
     _check_tickets(tickets)
     now = _as_of_seconds(as_of)
-    grouped = _holds(holds, hold, row)
     plan = _Plan.of(policy, tickets["priority"])
     if plan is None:
-        return empty(MEASUREMENTS)
+        return None
     opened, *stops = _seconds(tickets, "opened_at", *STOPS.values())
     missing = [stop == _MISSING for stop in stops]
     axis, shifts = _axis(policy, plan, opened, stops, missing, now)
-
-    elapsed: list[Seconds | None] = []
+    metrics: list[_Metric | None] = []
     start = start_shift = None
     for m, stop in enumerate(stops):
         if not plan.has[m].any():
-            elapsed.append(None)
+            metrics.append(None)
             continue
         table = shifts.take(plan.calendar[m])
         shift = table.take(plan.code)
@@ -100,10 +143,8 @@ def measure(
             np.copyto(stop, fill + shift, where=missing[m])
         seconds = position_unchecked(axis, stop)
         seconds -= start
-        if plan.pauses[m].any() and len(grouped.ticket):
-            seconds -= _held(axis, grouped, plan, m, opened, stop, shift)
-        elapsed.append(seconds)
-    return _rows(tickets["ticket_id"], plan, elapsed, None if now is not None else missing)
+        metrics.append(_Metric(stop, shift, seconds))
+    return _Clocks(plan, axis, opened, metrics, None if now is not None else missing)
 
 
 @dataclass(frozen=True)
@@ -186,8 +227,7 @@ def _axis(
     calendars = list(policy.calendars.values())
     used = sorted({int(c) for m in range(len(METRICS)) for c in plan.calendar[m][plan.has[m]]})
     parts = tuple(open_intervals_covering(calendars[c], lowest, highest) for c in used)
-    check_covered(parts, lowest, highest)
-    axis, shifts = laid_end_to_end(parts)
+    axis, shifts = laid_end_to_end(parts, lowest, highest)
     table = np.zeros(len(calendars), dtype=np.int64)
     table[used] = shifts
     return axis, table
@@ -304,7 +344,7 @@ def _match(ids: pl.Series, hold_ids: pl.Series) -> tuple[NDArray[np.int64], NDAr
     if m == 0 or n == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     # Each hold's candidate: the last ticket sorted at or before it, if it has the same key.
-    last = np.where(ticket, np.arange(n + m), -1)
+    last = np.where(ticket, np.arange(n + m, dtype=np.int32 if n + m < 2**31 else np.int64), -1)
     np.maximum.accumulate(last, out=last)
     at = np.flatnonzero(~ticket)
     owner = last.take(at)
@@ -347,6 +387,12 @@ def _exact(
         .sort("row", "hold")
     )
     return joined["hold"].to_numpy(), joined["row"].to_numpy()
+
+
+def _holds_by_ticket(tickets: pl.DataFrame, holds: pl.DataFrame) -> Holds:
+    """The holds of known tickets as :class:`Holds` on ticket rows; refuses duplicate ids."""
+    hold, row = _match(tickets["ticket_id"], holds["ticket_id"])
+    return _holds(holds, hold, row)
 
 
 def _holds(holds: pl.DataFrame, hold: NDArray[np.int64], row: NDArray[np.int64]) -> Holds:
