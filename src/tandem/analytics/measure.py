@@ -14,7 +14,7 @@ after ``as_of`` measures 0 seconds.
 
 Rows come in ticket order (the order of ``tickets``), then target order (the policy's).
 
-How it stays fast (a million tickets in about a tenth of a second, see ``bench/sla.py``):
+How it stays fast (``bench/sla.py`` times it at a million tickets and more):
 
 * every calendar the targets use is laid on one time axis (``clocks.laid_end_to_end``), so
   each metric is one pass over all tickets, each ticket shifted to its target's calendar by a
@@ -22,6 +22,7 @@ How it stays fast (a million tickets in about a tenth of a second, see ``bench/s
 * holds find their tickets through one sort of 64-bit id hashes (tickets and holds
   together), which also proves the ids unique; matches are then checked as strings, so a
   hash collision never matches the wrong ticket (see :func:`_holds_by_ticket`);
+* matching runs in a thread beside the clocks (Polars and numpy release the GIL);
 * the output is two columns per ticket (the priority's targets in policy order), flattened
   and filtered once.
 """
