@@ -59,6 +59,7 @@ STOPS = {"response": "responded_at", "resolution": "resolved_at"}
 #: A missing instant in epoch seconds (a null is read as this many million microseconds).
 #: No real instant is that early: it would fail the checks before it could be mistaken.
 _MISSING = -(2**63 // 1_000_000)
+_MISSING_MICROS = _MISSING * 1_000_000
 _SEED = 0x7A4D  # any fixed seed: hashes never leave one call
 
 
@@ -123,13 +124,20 @@ class _Clocks:
 
 
 def _clocks(tickets: pl.DataFrame, policy: Policy, as_of: datetime | None) -> _Clocks | None:
-    _check_tickets(tickets)
+    if tickets["opened_at"].null_count():
+        nothing = tickets.filter(pl.col("opened_at").is_null())["ticket_id"]
+        raise ValueError(f"tickets: no opened_at for {_some(nothing)}")
+    opened, *stops = _micros(tickets, "opened_at", *STOPS.values())
+    missing = [stop == _MISSING_MICROS for stop in stops]
+    for column, stop, gone in zip(STOPS.values(), stops, missing, strict=True):
+        if bool(np.any((stop < opened) & ~gone)):  # in microseconds, as written
+            early = tickets.filter(pl.col(column) < pl.col("opened_at"))["ticket_id"]
+            raise ValueError(f"tickets: {column} before opened_at for {_some(early)}")
     now = _as_of_seconds(as_of)
     plan = _Plan.of(policy, tickets["priority"])
     if plan is None:
         return None
-    opened, *stops = _seconds(tickets, "opened_at", *STOPS.values())
-    missing = [stop == _MISSING for stop in stops]
+    opened, *stops = (np.floor_divide(values, 1_000_000) for values in (opened, *stops))
     axis, shifts = _axis(policy, plan, opened, stops, missing, now)
     metrics: list[_Metric | None] = []
     start = start_shift = None
@@ -428,17 +436,6 @@ def _check_columns(tickets: pl.DataFrame) -> None:
         _check_instants(tickets, column)
 
 
-def _check_tickets(tickets: pl.DataFrame) -> None:
-    """Refuse what cannot be measured (duplicate ids are refused by the hold matching)."""
-    if tickets["opened_at"].null_count():
-        missing = tickets.filter(pl.col("opened_at").is_null())["ticket_id"]
-        raise ValueError(f"tickets: no opened_at for {_some(missing)}")
-    for column in STOPS.values():
-        early = tickets.filter(pl.col(column) < pl.col("opened_at"))["ticket_id"]
-        if len(early):
-            raise ValueError(f"tickets: {column} before opened_at for {_some(early)}")
-
-
 def _hashes(ids: pl.Series) -> pl.Series:
     return ids.cast(pl.String()).hash(seed=_SEED)
 
@@ -456,13 +453,18 @@ def _check_instants(frame: pl.DataFrame, column: str) -> None:
 
 def _seconds(frame: pl.DataFrame, *columns: str) -> list[Seconds]:
     """Time-zone-aware instant columns as int64 epoch seconds (floored); nulls ``_MISSING``."""
+    return [np.floor_divide(values, 1_000_000) for values in _micros(frame, *columns)]
+
+
+def _micros(frame: pl.DataFrame, *columns: str) -> list[Seconds]:
+    """Time-zone-aware instant columns as int64 epoch microseconds; nulls
+    :data:`_MISSING_MICROS`."""
     for column in columns:
         _check_instants(frame, column)
     micros = frame.select(
-        pl.col(c).dt.cast_time_unit("us").to_physical().fill_null(_MISSING * 1_000_000)
-        for c in columns
+        pl.col(c).dt.cast_time_unit("us").to_physical().fill_null(_MISSING_MICROS) for c in columns
     )
-    return [np.floor_divide(s.to_numpy(), 1_000_000) for s in micros.get_columns()]
+    return [s.to_numpy() for s in micros.get_columns()]
 
 
 def _as_of_seconds(as_of: datetime | None) -> int | None:
