@@ -242,6 +242,7 @@ SPECTACULAR_SETTINGS = {
         "SizeUnitEnum": "tandem.core.choices.SizeUnit",
         "AuditActionEnum": "tandem.core.choices.AuditAction",
         "AuditSourceEnum": "tandem.core.choices.AuditSource",
+        "MeasuredSideEnum": "tandem.service.choices.MeasuredSide",
     },
 }
 

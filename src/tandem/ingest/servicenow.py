@@ -203,11 +203,12 @@ def _workbook(opened: Opened, problems: Problems):  # type: ignore[no-untyped-de
     import zipfile
 
     import openpyxl  # type: ignore[import-untyped]
+    from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped]
 
     target = opened.path if opened.path is not None else io.BytesIO(opened.data or b"")
     try:
         return openpyxl.load_workbook(target, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, InvalidFileException) as e:
         raise problems.fail(None, None, f"not a readable XLSX workbook: {e}") from None
 
 

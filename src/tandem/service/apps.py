@@ -2,8 +2,18 @@ from django.apps import AppConfig
 
 
 class ServiceConfig(AppConfig):
-    """Service delivery measured from real tickets: imports, tickets, holds, group sides."""
+    """Service delivery measured from real tickets: imports, tickets, holds, group sides, SLA
+    policies, runs and what they found."""
 
     name = "tandem.service"
     label = "service"
     verbose_name = "Service levels"
+
+    def ready(self) -> None:
+        from tandem.core.choices import Phase
+        from tandem.core.views.lifecycle import add_phase_link
+
+        # Operate: service levels measured from the tickets, and what they cost the vendor.
+        add_phase_link(Phase.OPERATE, "Service levels", "service:sla_dashboard")
+        add_phase_link(Phase.OPERATE, "Parity", "service:sla_parity")
+        add_phase_link(Phase.OPERATE, "Credits", "service:sla_credits")

@@ -29,6 +29,7 @@ import json
 import shutil
 import time
 import uuid
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -354,13 +355,17 @@ def stage_upload(
     directory.mkdir(parents=True, exist_ok=False)
     try:
         stored = _store(upload, directory, "export")
+        file_name = _display_name(upload.name)
+        unpacked = _unpack_zip(directory / stored, file_name)
+        if unpacked is not None:
+            stored, file_name = unpacked
         staged = Staged(
             id=staged_id,
             engagement_id=engagement_id,
             owner_id=owner_id,
-            file_name=_display_name(upload.name),
+            file_name=file_name,
             stored_name=stored,
-            size=int(upload.size or 0),
+            size=(directory / stored).stat().st_size,
             format=format or None,
             time_zone=time_zone,
             keep_text=keep_text,
@@ -408,6 +413,49 @@ def _store(upload: UploadedFile, directory: Path, stem: str) -> str:
             for chunk in upload.chunks():
                 out.write(chunk)
     return name
+
+
+class UploadRefused(ValueError):
+    """An upload that cannot be staged (e.g. a ZIP archive without exactly one CSV inside)."""
+
+
+def _unpack_zip(path: Path, file_name: str) -> tuple[str, str] | None:
+    """A ZIP archive holding one CSV (how exports are often mailed) is replaced by that CSV,
+    streamed out under the same size limit as an upload; an XLSX workbook (also a ZIP) and
+    any other file are left as they are. Returns (stored name, display name) when unpacked."""
+    with path.open("rb") as f:
+        if f.read(4) not in (b"PK\x03\x04", b"PK\x05\x06"):  # an archive, or an empty one
+            return None
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        return None  # the reader will say what is wrong with it
+    with archive:
+        names = archive.namelist()
+        if "[Content_Types].xml" in names:
+            return None  # an XLSX workbook
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        exports = [m for m in members if Path(m.filename).suffix.lower() in _SUFFIXES]
+        if len(exports) != 1 or Path(exports[0].filename).suffix.lower() == ".xlsx":
+            listed = ", ".join(m.filename for m in members[:5]) or "nothing"
+            raise UploadRefused(
+                f"{file_name}: a ZIP archive must hold exactly one CSV export; it holds {listed}."
+            )
+        member = exports[0]
+        limit = max_import_bytes()
+        if member.file_size > limit:
+            raise UploadRefused(
+                f"{file_name}: {member.filename} unpacks to {member.file_size:,} bytes, over "
+                f"the limit of {human_size(limit)}; split the export and import the parts."
+            )
+        target = path.with_name("export" + Path(member.filename).suffix.lower())
+        try:
+            with archive.open(member) as source, target.open("wb") as out:
+                shutil.copyfileobj(source, out, 1024 * 1024)
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise UploadRefused(f"{file_name}: the archive is damaged ({exc}).") from None
+    path.unlink()
+    return target.name, _display_name(member.filename)
 
 
 def _display_name(name: str | None) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from django.db.models import F, QuerySet, Sum
+from django.db.models import F, Max, QuerySet, Sum
 from django.db.models.lookups import GreaterThanOrEqual
 
 from tandem.analytics import parity as parity_engine
@@ -65,12 +65,17 @@ def month_label(month: date | None) -> str:
 # Runs and months ----------------------------------------------------------------------------
 
 
-def run_months(run: SlaRun) -> tuple[date, date]:
-    """The run's current month and the last full month before it, in the run's time zone."""
+def run_months(run: SlaRun) -> tuple[date, date, bool]:
+    """The two months the headline shows, in the run's time zone, and whether the first is
+    still running: the run's own month and the one before it, or, when no clock stopped that
+    late (an old export measured today), the last month with stopped clocks and the one before.
+    """
     local = run.as_of.astimezone(ZoneInfo(run.time_zone or "UTC"))
-    this_month = date(local.year, local.month, 1)
+    as_of_month = date(local.year, local.month, 1)
+    latest = SlaAggregate.objects.filter(run=run).aggregate(latest=Max("month"))["latest"]
+    this_month = min(as_of_month, latest) if latest else as_of_month
     last = date(this_month.year - (this_month.month == 1), (this_month.month - 2) % 12 + 1, 1)
-    return this_month, last
+    return this_month, last, this_month == as_of_month
 
 
 # Measurement querysets ----------------------------------------------------------------------
@@ -264,7 +269,9 @@ def credits_due(run: SlaRun) -> dict[str, Decimal]:
         .annotate(total=Sum("due"))
         .order_by("currency")
     )
-    return {row["currency"]: row["total"] or Decimal("0.00") for row in rows}
+    # SQLite sums decimals without their scale (1500, not 1500.00): put the cents back.
+    cent = Decimal("0.01")
+    return {row["currency"]: (row["total"] or Decimal(0)).quantize(cent) for row in rows}
 
 
 # Parity --------------------------------------------------------------------------------------

@@ -115,7 +115,7 @@ class SlaDashboardView(RunPageView):
         matrices = results.attainment_matrices(
             run, metrics=metrics, priorities=priorities, sides=sides
         )
-        this_month, last_month = results.run_months(run)
+        this_month, last_month, running = results.run_months(run)
         sections = []
         for matrix in matrices:
             rows = []
@@ -152,6 +152,7 @@ class SlaDashboardView(RunPageView):
             "sections": sections,
             "tiles": results.headline_tiles(matrices, (this_month, last_month)),
             "this_month": this_month,
+            "month_running": running,
             "last_month": last_month,
             "breaches": results.breaches(measurements).count(),
             "at_risk": at_risk,

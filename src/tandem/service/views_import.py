@@ -38,6 +38,7 @@ from tandem.service.import_mapping import fields_for
 from tandem.service.imports import (
     Staged,
     StagedMissing,
+    UploadRefused,
     human_size,
     max_import_bytes,
     stage_upload,
@@ -119,15 +120,19 @@ class ImportUploadView(LoginRequiredMixin, EngagementMixin, View):
             return self.render_form(form, status=422)
         engagement = self.get_engagement()
         assert engagement is not None
-        staged = stage_upload(
-            form.cleaned_data["file"],
-            holds=form.cleaned_data.get("holds"),
-            engagement_id=engagement.pk,
-            owner_id=request.user.pk,
-            format=form.cleaned_data["format"] or None,
-            time_zone=form.cleaned_data["time_zone"],
-            keep_text=form.cleaned_data["keep_text"],
-        )
+        try:
+            staged = stage_upload(
+                form.cleaned_data["file"],
+                holds=form.cleaned_data.get("holds"),
+                engagement_id=engagement.pk,
+                owner_id=request.user.pk,
+                format=form.cleaned_data["format"] or None,
+                time_zone=form.cleaned_data["time_zone"],
+                keep_text=form.cleaned_data["keep_text"],
+            )
+        except UploadRefused as exc:
+            form.add_error("file", str(exc))
+            return self.render_form(form, status=422)
         return redirect("service:import_preview", staged.id)
 
 

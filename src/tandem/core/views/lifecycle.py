@@ -114,7 +114,9 @@ GUIDE: dict[str, PhaseGuide] = {
 
 def add_phase_link(phase: str, label: str, url_name: str) -> None:
     """Plug a capability's page into a phase of the engagement navigation."""
-    GUIDE[phase].links.append(PhaseLink(label, url_name))
+    link = PhaseLink(label, url_name)
+    if link not in GUIDE[phase].links:  # ready() may run twice (tests, reloads)
+        GUIDE[phase].links.append(link)
 
 
 def phase_steps(engagement: object) -> list[dict[str, object]]:

@@ -460,3 +460,57 @@ def test_guesses_and_checks_without_a_file() -> None:
         ("Whenever", ""),
     ]:
         assert import_mapping.guess_priority(raw) == expected, raw
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_a_zip_holding_one_csv_is_unpacked_and_previewed(world, client_for, media) -> None:
+    client = client_for(world.it_lead)
+    csv = (FIXTURES / "generic_tickets.csv").read_bytes()
+    archive = SimpleUploadedFile("export.zip", _zip({"tickets/generic_tickets.csv": csv}))
+    url = reverse("service:import_upload", args=[world.e1.pk])
+    key = staged_id(client.post(url, {"file": archive, "time_zone": world.e1.time_zone}))
+    assert sorted(p.name for p in (media / "imports" / key).iterdir() if p.suffix != ".json") == [
+        "export.csv"
+    ]
+    preview = client.get(reverse("service:import_preview", args=[key]))
+    body = preview.content.decode()
+    assert preview.status_code == 200
+    assert "generic_tickets.csv" in body and "T-1" in body
+
+
+@pytest.mark.parametrize(
+    "members",
+    [{"a.csv": b"x", "b.csv": b"y"}, {"readme.md": b"hello"}, {}],
+    ids=["two-csvs", "no-csv", "empty"],
+)
+def test_a_zip_without_exactly_one_csv_is_refused_by_name(
+    world, client_for, media, members
+) -> None:
+    client = client_for(world.it_lead)
+    archive = SimpleUploadedFile("export.zip", _zip(members))
+    url = reverse("service:import_upload", args=[world.e1.pk])
+    response = client.post(url, {"file": archive, "time_zone": world.e1.time_zone})
+    assert response.status_code == 422
+    assert "export.zip: a ZIP archive must hold exactly one CSV export" in response.content.decode()
+    assert not (media / "imports").exists() or not any((media / "imports").iterdir())
+
+
+def test_a_damaged_zip_gets_a_problem_not_a_server_error(world, client_for, media) -> None:
+    client = client_for(world.it_lead)
+    archive = SimpleUploadedFile("export.zip", b"PK\x03\x04" + b"\x00" * 200)
+    url = reverse("service:import_upload", args=[world.e1.pk])
+    key = staged_id(client.post(url, {"file": archive, "time_zone": world.e1.time_zone}))
+    preview = client.get(reverse("service:import_preview", args=[key]))
+    assert preview.status_code == 200
+    assert "not a readable XLSX workbook" in preview.content.decode()
+    assert not Ticket.objects.exists()
