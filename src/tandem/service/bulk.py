@@ -1,9 +1,10 @@
 """Writing one import's checked frames: the upsert of its tickets and the replacement of
 their holds, on whichever database Tandem runs.
 
-``write`` picks the path. On PostgreSQL it is ``bulk_postgres`` (COPY into a staging
-table, then one set-based statement per chunk): building SQL for a million model
-instances cost two thirds of an import, and COPY sends the rows with no SQL at all. Any
+``write`` picks the path. On PostgreSQL it is ``bulk_postgres`` (COPY straight into the
+tables on an engagement's first import; otherwise COPY into a staging table, then one
+set-based upsert per chunk): building SQL for a million model instances cost two thirds
+of an import, and COPY sends the rows with no SQL at all. Any
 other database (SQLite by default) takes the generic path below: one prepared
 ``INSERT ... ON CONFLICT`` run with ``executemany`` per chunk, which skips model instances
 too and runs on every backend that knows ``ON CONFLICT`` (SQLite 3.24+, PostgreSQL).

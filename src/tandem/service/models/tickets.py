@@ -105,11 +105,23 @@ class Ticket(EngagementBulkModel):
     short_description = models.TextField(
         blank=True, help_text="Kept only when the import opted in: it may hold patient data."
     )
+    # Not indexed on its own: the unique (engagement, ticket_id) and the (engagement,
+    # opened_at) indexes below both start with it and serve every lookup by engagement.
+    engagement = models.ForeignKey(
+        "core.Engagement",
+        on_delete=models.CASCADE,
+        related_name="%(app_label)s_%(class)ss",
+        db_index=False,
+    )
     # The import that last wrote this ticket (indexed by the foreign key: "what did this
     # import touch" and the hold replacement of the next import of the same tickets).
     # RESTRICT, not PROTECT: an import cannot be deleted while tickets point to it, but
-    # deleting the engagement takes both.
-    batch = models.ForeignKey(ImportBatch, on_delete=models.RESTRICT, related_name="tickets")
+    # deleting the engagement takes both. No database constraint (ADR 0002): the import
+    # service, the only writer, sets it to the batch it has just created, and Django
+    # applies RESTRICT itself.
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.RESTRICT, related_name="tickets", db_constraint=False
+    )
 
     class Meta:
         ordering = ["-opened_at", "ticket_id"]
@@ -149,8 +161,11 @@ class Ticket(EngagementBulkModel):
 class TicketHold(EngagementBulkModel):
     """One interval a ticket spent on hold (awaiting the caller, a vendor, a change...)."""
 
+    # No database constraint (ADR 0002): the import service, the only writer, inserts holds
+    # only for the tickets it has just written, and Django's own CASCADE removes them with
+    # their ticket.
     ticket = models.ForeignKey(
-        Ticket, on_delete=models.CASCADE, related_name="holds", db_index=False
+        Ticket, on_delete=models.CASCADE, related_name="holds", db_index=False, db_constraint=False
     )
     start = models.DateTimeField()
     end = models.DateTimeField(null=True, blank=True, help_text="Empty: still on hold.")

@@ -212,3 +212,39 @@ def test_no_staging_table_outlives_the_import(world, monkeypatch) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'tandem_import_%%'")
         assert cursor.fetchone()[0] == 0
+
+
+@on_postgres
+def test_a_first_import_takes_its_keys_from_the_sequence_in_opening_order(
+    world, monkeypatch
+) -> None:
+    tickets, holds = frames(300)
+    with connection.cursor() as cursor:
+        drawn = bulk_postgres.reserve_pks(cursor, Ticket, 5)
+    assert list(drawn) == list(range(drawn[0], drawn[0] + 5))
+    store(world, world.e1, tickets, holds, copy=True, monkeypatch=monkeypatch)
+    pks = list(Ticket.objects.order_by("opened_at", "pk").values_list("pk", flat=True))
+    assert pks == sorted(pks) and min(pks) > drawn[-1]
+    # The ORM's next ticket draws from the same sequence: no key is handed out twice.
+    batch = ImportBatch.objects.get()
+    later = Ticket.objects.create(
+        engagement=world.e1, batch=batch, ticket_id="LATER", opened_at=datetime.now(UTC)
+    )
+    assert later.pk > max(pks)
+    # A ticket's holds carry its key, in file order.
+    in_file_order = holds.with_row_index().sort("ticket_id", "start", "index").drop("index")
+    assert_frame_equal(stored(world.e1)[1], in_file_order)
+
+
+@on_postgres
+def test_a_large_first_import_analyzes_both_tables_after_commit(
+    world, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    monkeypatch.setattr(bulk_postgres, "ANALYZE_AFTER", 100)
+    tickets, holds = frames(150)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        store(world, world.e1, tickets, holds, copy=True, monkeypatch=monkeypatch)
+    assert len(callbacks) == 1
+    with django_capture_on_commit_callbacks() as callbacks:  # a re-import: none
+        store(world, world.e1, tickets, holds, copy=True, monkeypatch=monkeypatch)
+    assert not callbacks

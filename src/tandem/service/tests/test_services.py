@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import polars as pl
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
+from django.db.models import RestrictedError
 from polars.testing import assert_frame_equal
 
 from tandem.analytics.frames import HOLDS, TICKETS
@@ -363,3 +364,34 @@ def test_deleting_the_engagement_takes_its_tickets_and_imports(world) -> None:
     world.e1.delete()
     assert not ImportBatch.objects.exists()
     assert not Ticket.objects.exists() and not TicketHold.objects.exists()
+
+
+def test_deleting_a_ticket_or_an_import_keeps_holds_and_tickets_whole(world) -> None:
+    """The ticket and batch keys have no database constraint (ADR 0002): Django's own
+    CASCADE and RESTRICT must keep them whole, engagement by engagement."""
+    batch = run(world)
+    other = run(world, engagement=world.e2, actor=None)
+    Ticket.objects.get(engagement=world.e1, ticket_id="INC002").delete()
+    assert not TicketHold.objects.filter(engagement=world.e1, ticket__ticket_id="INC002")
+    assert TicketHold.objects.filter(engagement=world.e1).count() == 1
+    assert TicketHold.objects.filter(engagement=world.e2).count() == 3
+    with pytest.raises(RestrictedError):
+        batch.delete()  # tickets still point to it
+    assert ImportBatch.objects.filter(pk=batch.pk).exists()
+    world.e1.delete()
+    assert set(Ticket.objects.values_list("batch", flat=True)) == {other.pk}
+    assert TicketHold.objects.count() == 3
+    assert not TicketHold.objects.exclude(ticket__in=Ticket.objects.all()).exists()
+
+
+def test_only_the_engagement_keys_of_tickets_and_holds_are_database_constraints() -> None:
+    """ADR 0002: the engagement keys stay foreign keys in the database (the root every
+    delete cascades from); the ticket and batch keys are kept whole by the service."""
+    with connection.cursor() as cursor:
+        for model, kept, dropped in [
+            (Ticket, "engagement_id", "batch_id"),
+            (TicketHold, "engagement_id", "ticket_id"),
+        ]:
+            found = connection.introspection.get_constraints(cursor, model._meta.db_table)
+            keys = {tuple(c["columns"]) for c in found.values() if c["foreign_key"]}
+            assert (kept,) in keys and (dropped,) not in keys
