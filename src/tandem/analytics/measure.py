@@ -200,6 +200,8 @@ class _Plan:
         names = list(policy.calendars)
         for i, t in enumerate(policy.targets):
             m, c = METRICS.index(t.metric), priorities.index(t.priority)
+            if target[m, c] >= 0:  # parse_policy refuses it too
+                raise ValueError(f"policy: a second {t.metric} target for {t.priority}")
             target[m, c] = i
             calendar[m, c] = names.index(t.calendar)
             pauses[m, c] = t.pause_on_hold

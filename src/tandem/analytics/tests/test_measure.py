@@ -111,6 +111,34 @@ def test_open_tickets_are_measured_only_up_to_an_as_of_instant() -> None:
     ]
 
 
+def test_rows_follow_the_policys_target_order_within_a_ticket() -> None:
+    swapped = Policy(
+        POLICY.calendars,
+        (
+            Target("P1", "resolution", "always", 4 * HOUR, False),
+            Target("P1", "response", "always", 900, False),
+            Target("P3", "response", "business", HOUR, False),
+            Target("P3", "resolution", "business", 9 * HOUR, False),
+        ),
+    )
+    tickets = ticket_frame(
+        [
+            ("A", "P1", MONDAY_9, MONDAY_9 + 60, MONDAY_9 + HOUR),
+            ("B", "P3", MONDAY_9, MONDAY_9 + 120, None),
+            ("C", "P1", MONDAY_9, None, MONDAY_9 + 2 * HOUR),
+        ]
+    )
+    assert measure(tickets, hold_frame([]), swapped).rows() == [
+        ("A", "resolution", HOUR, 4 * HOUR, True),
+        ("A", "response", 60, 900, True),
+        ("B", "response", 120, HOUR, True),
+        ("C", "resolution", 2 * HOUR, 4 * HOUR, True),
+    ]
+    twice = Policy(POLICY.calendars, (*swapped.targets, swapped.targets[0]))
+    with pytest.raises(ValueError, match="a second resolution target for P1"):
+        measure(tickets, hold_frame([]), twice)
+
+
 def test_no_tickets_no_rows() -> None:
     assert measure(ticket_frame([]), hold_frame([]), POLICY).schema == pl.Schema(MEASUREMENTS)
 
