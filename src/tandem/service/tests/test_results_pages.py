@@ -61,11 +61,11 @@ def test_dashboard_cells_match_the_aggregates_and_flag_below_goal(world, sla, cl
     # P3 March met its goal: not flagged.
     assert re.search(r'<td> <a href="[^"]+priority=P3">4/4 <span class="muted">\(100.0 %\)', page)
     assert "2/2" in page  # February P1
-    # Tiles: March all priorities 8/12, breaches 5, at risk 2 (1 at 90 %), 1500.00 USD due.
+    # Tiles: March all priorities 8/12, breaches 5, at risk 2 (1 at 90 %), 1,500.00 USD due.
     assert "8/12 met · 1 of 2 priorities below goal" in page
     assert re.search(r"Breaches</div> <a [^>]+>5</a>", page)
     assert "open, ≥ 75 % used · 1 ≥ 90 %" in page
-    assert "1500.00 USD" in page
+    assert "1,500.00 USD" in page
     # The chart's data, embedded for plotly.js (served from the package, no CDN).
     assert 'id="chart-resolution-data"' in page
     assert reverse("service:plotly_js") in page
@@ -146,8 +146,8 @@ def test_parity_sides_gap_and_verdict(world, sla, client_for) -> None:
 def test_credits_by_month(world, sla, client_for) -> None:
     page = _text(client_for(world.it_lead).get(reverse("service:sla_credits", args=[world.e1.pk])))
     assert "March 2025" in page
-    assert "<strong>1500.00</strong> USD" in page
-    assert "Month total due</td> <td>1500.00 USD" in page
+    assert "<strong>1,500.00</strong> USD" in page
+    assert "Month total due</td> <td>1,500.00 USD" in page
     assert "1 target below goal" in page
     link = (
         f"?run_id={sla.run.pk}&amp;month=2025-03&amp;metric=resolution&amp;priority=P1"

@@ -77,7 +77,7 @@ def test_pages_render_for_members_and_404_for_outsiders(world, policy, client_fo
 def test_detail_shows_targets_calendars_credits_and_the_toml(world, policy, client_for) -> None:
     page = client_for(world.vendor_staff).get(policy.get_absolute_url()).content.decode()
     assert "<pre" in page and "[[targets]]" in page
-    for shown in ("4 h", "15 min", "72 h", "95 %", "30 %", "50000.00 USD", "24 × 7"):
+    for shown in ("4 h", "15 min", "72 h", "95 %", "30 %", "50,000.00 USD", "24 × 7"):
         assert shown in page, shown
     assert "None yet: the version can still be edited" in page
     assert "In force now" in page  # the only version, from 2025
