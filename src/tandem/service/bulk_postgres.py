@@ -201,9 +201,10 @@ def _write_upsert(
         f"SELECT t.{engagement}, t.{pk}, s.{start}, s.{end} "
         f"FROM {hold_stage} s JOIN {table(Ticket)} t "
         f"ON t.{engagement} = %s AND t.{number} = s.{number} "
-        # Holds get their pks in file order, as the generic path gives them: ties in
-        # (ticket, start) then read back in the same order on both paths.
-        f"ORDER BY s.ord"
+        # In their tickets' order, as a first import writes them, and a ticket's own holds
+        # in file order, as the generic path gives them pks: ties in (ticket, start) then
+        # read back in the same order on every path.
+        f"ORDER BY t.{pk}, s.ord"
     )
     with connection.cursor() as cursor:
         # The ticket table's own column types (no constraints, no defaults): the COPY
@@ -218,7 +219,10 @@ def _write_upsert(
             f"FROM {table(TicketHold)} h CROSS JOIN {table(Ticket)} t WITH NO DATA"
         )
         created = done = 0
-        for chunk in tickets.select(TICKET_FIELDS).iter_slices(COPY_CHUNK):
+        # In order of opening, the order a first import stored them in: the updates then
+        # visit the table's pages in turn rather than at random.
+        in_order = tickets.select(TICKET_FIELDS).sort("opened_at", maintain_order=True)
+        for chunk in in_order.iter_slices(COPY_CHUNK):
             cursor.execute(f"TRUNCATE {ticket_stage}")
             _copy(cursor, ticket_stage, ticket_columns, chunk)
             cursor.execute(upsert, [engagement_id, batch_id])
