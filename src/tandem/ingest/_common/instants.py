@@ -147,11 +147,87 @@ def check_timezone(timezone: str, problems: Problems) -> None:
         raise problems.fail(None, None, f"unknown time zone '{timezone}'") from None
 
 
-def _instant_exprs(raw: str, fmt: DateFormat, timezone: str) -> dict[str, pl.Expr]:
-    """Expressions for one raw string column: ``matched``, ``local`` (naive, null when the
-    date is invalid), ``utc`` (the instant, whole seconds), ``gap`` (naive time that does not
-    exist in ``timezone``), ``ambiguous`` (naive time that occurs twice)."""
-    g = pl.col(raw).str.extract_groups(fmt.regex)
+#: The common shape of ISO values, read by slicing instead of a regex with groups:
+#: ``yyyy-MM-dd``, ``T`` or a space, ``HH:mm:ss``, then nothing, ``Z`` or ``+HH:MM``/``-HH:MM``.
+#: Values of any other shape (and those out of range here) take the general path.
+_ISO_FAST = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:Z|[+-][0-9]{2}:[0-9]{2})?$"
+)
+_MICROS = 1_000_000
+
+
+def _fast_front(values: pl.DataFrame) -> pl.DataFrame:
+    """For the values (column ``raw``) of the :data:`_ISO_FAST` shape with a valid date and
+    time: ``fast`` (true for those), ``local`` (naive) and ``offset`` (minutes east of UTC;
+    null: no offset), the same as the general path reads them; other rows are left to it."""
+    value = pl.col("raw")
+
+    def part(start: int, length: int) -> pl.Expr:
+        return value.str.slice(start, length).cast(pl.Int64, strict=False)
+
+    parts = values.select(
+        value.str.contains(_ISO_FAST).alias("shape"),
+        value.str.len_bytes().alias("length"),
+        part(0, 4).alias("year"),
+        part(5, 2).alias("month"),
+        part(8, 2).alias("day"),
+        part(11, 2).alias("hour"),
+        part(14, 2).alias("minute"),
+        part(17, 2).alias("second"),
+        (value.str.slice(19, 1) == "-").alias("west"),
+        part(20, 2).alias("offset_hours"),
+        part(23, 2).alias("offset_minutes"),
+    )
+    year, month, day = pl.col("year"), pl.col("month"), pl.col("day")
+    hour, minute, second = pl.col("hour"), pl.col("minute"), pl.col("second")
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    month_days = (
+        pl.when(month == 2)
+        .then(pl.when(leap).then(29).otherwise(28))
+        .when(month.is_in([4, 6, 9, 11]))
+        .then(30)
+        .otherwise(31)
+    )
+    valid = (
+        pl.col("shape")
+        & month.is_between(1, 12)
+        & day.is_between(1, month_days)
+        & (hour <= 23)
+        & (minute <= 59)
+        & (second <= 59)
+    )
+    # Days since 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's
+    # days_from_civil), shifted by one 400-year era so that every operand is positive.
+    shifted = year - (month <= 2).cast(pl.Int64) + 400
+    era = shifted // 400
+    year_of_era = shifted - era * 400
+    day_of_year = (153 * (month + pl.when(month > 2).then(-3).otherwise(9)) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    days = era * 146_097 + day_of_era - 719_468 - 146_097
+    seconds = days * 86_400 + hour * 3_600 + minute * 60 + second
+    length = pl.col("length")
+    east = pl.col("offset_hours") * 60 + pl.col("offset_minutes")
+    offset = (
+        pl.when(length == 19)
+        .then(None)
+        .when(length == 20)
+        .then(0)
+        .when(pl.col("west"))
+        .then(-east)
+        .otherwise(east)
+    )
+    return parts.select(
+        valid.fill_null(False).alias("fast"),
+        (seconds * _MICROS).cast(pl.Datetime("us")).alias("local"),
+        offset.cast(pl.Int64).alias("offset"),
+    )
+
+
+def _general_front(groups: str, fmt: DateFormat) -> dict[str, pl.Expr]:
+    """From the column ``groups`` holding ``str.extract_groups(fmt.regex)`` of the raw
+    values: ``matched``, ``local`` (naive, null when the date is invalid) and ``offset``
+    (minutes east of UTC; null: no offset or an unreadable one), ``has_tz``."""
+    g = pl.col(groups)
     year = g.struct.field("y")
     year = pl.when(year.str.len_chars() == 2).then(pl.lit("20") + year).otherwise(year)
     month = g.struct.field("mo")
@@ -193,25 +269,68 @@ def _instant_exprs(raw: str, fmt: DateFormat, timezone: str) -> dict[str, pl.Exp
             )
         )
     )
-    aware = local.dt.replace_time_zone("UTC") - pl.duration(minutes=offset_min)
+    return {
+        "matched": g.struct.field("H").is_not_null(),
+        "local": local,
+        "offset": offset_min.cast(pl.Int64),
+        "has_tz": tz.is_not_null(),
+    }
+
+
+def _parse_column(values: pl.Series, fmt: DateFormat, timezone: str) -> pl.DataFrame:
+    """One raw string column read: ``utc`` (the instant, whole seconds) and the flags
+    ``nomatch`` (not of the format's shape), ``invalid`` (no such date or time), ``gap``
+    (naive time that does not exist in ``timezone``), ``ambiguous`` (naive time that occurs
+    twice); one row per value, in order.
+
+    Values of the common ISO shape are read by slicing (:func:`_fast_front`); the rest go
+    through ``fmt.regex``, whose groups are extracted once."""
+    raw = values.rename("raw").to_frame()
+    if fmt.regex == ISO.regex:
+        front = _fast_front(raw).with_columns(raw["raw"])
+        general = front.select((pl.col("raw").is_not_null() & ~pl.col("fast")).arg_true())
+        front = front.with_columns(
+            pl.col("fast").alias("matched"), pl.col("offset").is_not_null().alias("has_tz")
+        ).drop("fast")
+    else:
+        front = raw.select(
+            "raw",
+            pl.lit(False).alias("matched"),
+            pl.lit(None, pl.Datetime("us")).alias("local"),
+            pl.lit(None, pl.Int64).alias("offset"),
+            pl.lit(False).alias("has_tz"),
+        )
+        general = raw.select(pl.col("raw").is_not_null().arg_true())
+    rows = general.to_series()
+    if len(rows):
+        groups = raw[rows].select(pl.col("raw").str.extract_groups(fmt.regex).alias("groups"))
+        read = groups.select(**_general_front("groups", fmt))
+        front = front.with_columns(
+            front[name].scatter(rows, read[name])
+            for name in ("matched", "local", "offset", "has_tz")
+        )
+    local = pl.col("local")
+    has_tz = pl.col("has_tz")
+    aware = local.dt.replace_time_zone("UTC") - pl.duration(minutes=pl.col("offset"))
     if timezone == "UTC":
         naive = local.dt.replace_time_zone("UTC")
         gap = pl.lit(False)
         ambiguous = pl.lit(False)
     else:
-        early = local.dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
-        late = local.dt.replace_time_zone(timezone, ambiguous="latest", non_existent="null")
+        wall = pl.when(has_tz).then(None).otherwise(local)  # only naive values need the zone
+        early = wall.dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
+        late = wall.dt.replace_time_zone(timezone, ambiguous="latest", non_existent="null")
         naive = early.dt.convert_time_zone("UTC")
-        gap = tz.is_null() & local.is_not_null() & early.is_null()
-        ambiguous = tz.is_null() & (early != late).fill_null(False)
-    utc = pl.when(tz.is_null()).then(naive).otherwise(aware).dt.truncate("1s").cast(UTC_INSTANT)
-    return {
-        "matched": g.struct.field("H").is_not_null(),
-        "local": local,
-        "utc": utc,
-        "gap": gap,
-        "ambiguous": ambiguous,
-    }
+        gap = ~has_tz & local.is_not_null() & early.is_null()
+        ambiguous = ~has_tz & (early != late).fill_null(False)
+    utc = pl.when(has_tz).then(aware).otherwise(naive).dt.truncate("1s").cast(UTC_INSTANT)
+    return front.select(
+        utc.alias("utc"),
+        (pl.col("raw").is_not_null() & ~pl.col("matched")).alias("nomatch"),
+        (pl.col("matched") & local.is_null()).alias("invalid"),
+        gap.alias("gap"),
+        ambiguous.alias("ambiguous"),
+    )
 
 
 def parse_instants(
@@ -230,36 +349,28 @@ def parse_instants(
     warning; one that does not exist (skipped when clocks spring forward) is a problem.
     """
     present = [c for c in canonical if c in df.columns]
-    checks = []
     outs = []
     for c in present:
-        e = _instant_exprs(c, fmt, timezone)
-        outs.append(e["utc"].alias(c))
-        checks += [
-            (pl.col(c).is_not_null() & ~e["matched"]).alias(f"{c}__nomatch"),
-            (e["matched"] & e["local"].is_null()).alias(f"{c}__invalid"),
-            e["gap"].alias(f"{c}__gap"),
-            e["ambiguous"].alias(f"{c}__amb"),
-        ]
-    flags = df.select(ROW, *present, *checks)
-    for c in present:
+        parsed = _parse_column(df[c], fmt, timezone)
+        outs.append(parsed["utc"].alias(c))
+        flags = parsed.select(pl.exclude("utc")).with_columns(df[ROW], df[c])
         label = labels.get(c, c)
-        bad = flags.filter(pl.col(f"{c}__nomatch")).head(problems.room)
+        bad = flags.filter(pl.col("nomatch")).head(problems.room)
         for row, value in bad.select(ROW, c).iter_rows():
             problems.add(row, label, f"cannot read '{value}' as a timestamp ({fmt.label})")
-        bad = flags.filter(pl.col(f"{c}__invalid")).head(problems.room)
+        bad = flags.filter(pl.col("invalid")).head(problems.room)
         for row, value in bad.select(ROW, c).iter_rows():
             problems.add(row, label, f"'{value}' is not a valid date and time")
-        bad = flags.filter(pl.col(f"{c}__gap")).head(problems.room)
+        bad = flags.filter(pl.col("gap")).head(problems.room)
         for row, value in bad.select(ROW, c).iter_rows():
             problems.add(
                 row,
                 label,
                 f"'{value}' does not exist in {timezone} (the clocks skip that hour)",
             )
-        n_amb = int(flags[f"{c}__amb"].sum())
+        n_amb = int(flags["ambiguous"].sum())
         if n_amb:
-            first = flags.filter(pl.col(f"{c}__amb"))[ROW][0]
+            first = flags.filter(pl.col("ambiguous"))[ROW][0]
             warnings.append(
                 f"{label}: {n_amb} time(s) occur twice in {timezone} when clocks fall back "
                 f"(first on row {first}); read as the first occurrence"
