@@ -4,17 +4,20 @@ kind of bad input a clear non-zero exit that writes nothing."""
 from __future__ import annotations
 
 import csv
+import io
 import random
 import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import polars as pl
 import pytest
 from django.core.management import CommandError, call_command
 
 from tandem.analytics.policy import load_policy
 from tandem.analytics.tests import oracle
+from tandem.service.management.commands.sla import OUTPUT_COLUMNS, _write
 
 POLICY = """
 [calendars.business]
@@ -273,3 +276,26 @@ def test_the_command_line_exits_non_zero(files) -> None:
     assert result.returncode != 0
     assert "nowhere" in result.stderr
     assert not out.exists()
+
+
+def test_the_output_has_the_bytes_csv_writer_writes(tmp_path: Path) -> None:
+    ids = ["INC1", "a,b", 'a"b', "a\nb", "a\rb", "a\r\nb", "", None, " x ", "é", "#1", '"', "\\N"]
+    measured = pl.DataFrame(
+        {
+            "ticket_id": ids,
+            "metric": ["response", "resolution"] * 6 + ["response"],
+            "elapsed_seconds": [0, 1, -1, 2**40, *range(len(ids) - 4)],
+            "target_seconds": [None, *range(len(ids) - 1)],
+            "met": [True, False, None, *[True] * (len(ids) - 3)],
+        },
+        schema_overrides={"elapsed_seconds": pl.Int64, "target_seconds": pl.Int64},
+    )
+    for frame in (measured, measured.clear()):
+        expected = io.StringIO(newline="")
+        writer = csv.writer(expected)
+        writer.writerow(OUTPUT_COLUMNS)
+        for ticket_id, metric, elapsed, target, met in frame.iter_rows():
+            writer.writerow([ticket_id, metric, elapsed, target, "true" if met else "false"])
+        out = tmp_path / "sub" / "m.csv"
+        _write(frame, out)
+        assert out.read_bytes() == expected.getvalue().encode()

@@ -14,7 +14,6 @@ and reason (or the policy key) and writes nothing.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import tempfile
 from datetime import UTC, datetime
@@ -150,21 +149,22 @@ def _read(options: dict[str, Any]) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 def _write(measured: pl.DataFrame, out: Path) -> None:
-    """Write atomically: a failed run leaves no half-written file behind."""
+    """Write atomically: a failed run leaves no half-written file behind.
+
+    The bytes are those ``csv.writer`` writes: CRLF line ends, fields quoted only when they
+    need it, ``true``/``false`` (a null ``met`` as ``false``), an empty ticket id as nothing
+    (not ``""``)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", newline="") as stream:
-            writer = csv.writer(stream)
-            writer.writerow(OUTPUT_COLUMNS)
-            frame = measured.select(
-                "ticket_id",
+        with os.fdopen(handle, "wb") as stream:
+            measured.select(
+                pl.when(pl.col("ticket_id") != "").then(pl.col("ticket_id")).alias("ticket_id"),
                 "metric",
                 "elapsed_seconds",
                 "target_seconds",
-                pl.when(pl.col("met")).then(pl.lit("true")).otherwise(pl.lit("false")),
-            )
-            writer.writerows(frame.iter_rows())
+                pl.col("met").fill_null(False),
+            ).write_csv(stream, line_terminator="\r\n")
         Path(temporary).replace(out)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
