@@ -1,6 +1,7 @@
 """Benchmark ``import_tickets`` on PostgreSQL against a plain COPY of the same rows (issue 3).
 
-    .venv/bin/python bench/import_tickets.py [--n 1000000] [--seed 1] [--database NAME]
+    .venv/bin/python bench/import_tickets.py [--n 1000000] [--seed 1] [--numbering random|opening]
+        [--database NAME]
 
 The goal: importing N tickets takes at most 3x a plain COPY of the same rows. It runs on the
 server of ``DATABASE_URL`` (default: the local PostgreSQL, user postgres), in a database of
@@ -43,6 +44,13 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1_000_000, help="tickets (default 1,000,000)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--numbering",
+        choices=["random", "opening"],
+        default="random",
+        help="ticket numbers unrelated to opening time (default), or in order of opening, "
+        "as service desks assign them",
+    )
+    parser.add_argument(
         "--database", default=BENCH_DB, help=f"scratch database, dropped at the end ({BENCH_DB})"
     )
     args = parser.parse_args()
@@ -55,7 +63,7 @@ def main() -> None:
         conn.execute(psycopg.sql.SQL("DROP DATABASE IF EXISTS {}").format(name))
         conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(name))
     try:
-        run(bench, args.n, args.seed)
+        run(bench, args.n, args.seed, args.numbering)
     finally:
         from django.db import connections
 
@@ -64,7 +72,7 @@ def main() -> None:
             conn.execute(psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
 
 
-def run(url: str, n: int, seed: int) -> None:
+def run(url: str, n: int, seed: int, numbering: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tandem.settings")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
@@ -81,7 +89,7 @@ def run(url: str, n: int, seed: int) -> None:
 
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
-    tickets, holds = synthetic(n, seed)
+    tickets, holds = synthetic(n, seed, numbering)
     print(
         f"{n:,} tickets, {holds.height:,} holds generated in "
         f"{time.perf_counter() - started:.1f} s; PostgreSQL "
@@ -145,9 +153,11 @@ def timed(action) -> float:
     return time.perf_counter() - started
 
 
-def synthetic(n: int, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+def synthetic(n: int, seed: int, numbering: str = "random") -> tuple[pl.DataFrame, pl.DataFrame]:
     """N canonical tickets over 18 months (lognormal response and resolution times, some
-    open, a few text columns empty) and holds for a third of them (1-3 each)."""
+    open, a few text columns empty) and holds for a third of them (1-3 each), in file order
+    INC00000000, INC00000001...; ``numbering="opening"`` numbers them in order of opening
+    time, as a service desk does, instead of at random."""
     from tandem.analytics.frames import HOLDS, TICKETS
 
     rng = np.random.default_rng(seed)
@@ -158,11 +168,14 @@ def synthetic(n: int, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     open_ = rng.random(n) < 0.05
     priorities = np.array(["P1", "P2", "P3", "P4"])[rng.choice(4, n, p=[0.03, 0.17, 0.5, 0.3])]
     raw = np.char.add(np.char.add(np.char.lstrip(priorities, "P"), " - "), "Priority")
+    numbers = np.arange(n)
+    if numbering == "opening":
+        numbers = np.argsort(np.argsort(opened, kind="stable"), kind="stable")
     groups = np.array(["Service Desk", "Northwind L2", "Network", "Clinical Apps", "EHR"])
     instant = pl.Datetime("us", "UTC")
     tickets = pl.DataFrame(
         {
-            "ticket_id": [f"INC{i:08d}" for i in range(n)],
+            "ticket_id": [f"INC{i:08d}" for i in numbers],
             "kind": np.array(["incident", "request"])[(rng.random(n) < 0.3).astype(int)],
             "priority": priorities,
             "priority_raw": raw,
