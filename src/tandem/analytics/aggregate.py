@@ -25,8 +25,8 @@ from datetime import date
 
 import polars as pl
 
+from tandem.analytics.attainment import stop_month, stopped
 from tandem.analytics.frames import SIDES
-from tandem.analytics.measure import STOPS
 from tandem.analytics.policy import Policy
 
 #: The finest grouping and the two roll-ups the reports use.
@@ -72,21 +72,9 @@ def stopped_clocks(
         if "assignment_group" in tickets.columns
         else pl.lit(None, pl.String()).alias("assignment_group")
     )
-    stops = tickets.select(
-        "ticket_id",
-        "priority",
-        group,
-        *(pl.col(column).alias(metric) for metric, column in STOPS.items()),
-    ).unpivot(
-        index=["ticket_id", "priority", "assignment_group"],
-        variable_name="metric",
-        value_name="stopped_at",
-    )
-    month = pl.col("stopped_at").dt.convert_time_zone(timezone).dt.month_start().dt.date()
     rows = (
-        measurements.join(stops, on=["ticket_id", "metric"], how="inner", maintain_order="left")
-        .filter(pl.col("stopped_at").is_not_null())
-        .with_columns(month.alias("month"))
+        stopped(measurements, tickets.with_columns(group), "priority", "assignment_group")
+        .with_columns(stop_month(timezone).alias("month"))
         .join(_sides(sides), on="assignment_group", how="left", maintain_order="left")
         .with_columns(pl.col("side").fill_null(UNMAPPED))
     )
