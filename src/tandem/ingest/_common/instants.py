@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
 import polars as pl
 
 from tandem.analytics.frames import UTC_INSTANT
@@ -156,6 +158,15 @@ _ISO_FAST = (
 _MICROS = 1_000_000
 
 
+@functools.cache
+def _month_starts() -> pl.Series:
+    """Days from 1970-01-01 to the first of each month, January of year 0 to January of year
+    10000 (proleptic Gregorian, as ``strptime`` reads dates), at ``year * 12 + month - 1``."""
+    months = np.arange(-1970 * 12, (10_000 - 1970) * 12 + 1, dtype=np.int64)
+    days = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    return pl.Series("month_start", days, pl.Int64)
+
+
 def _fast_front(values: pl.DataFrame) -> pl.DataFrame:
     """For the values (column ``raw``) of the :data:`_ISO_FAST` shape with a valid date and
     time: ``fast`` (true for those), ``local`` (naive) and ``offset`` (minutes east of UTC;
@@ -166,7 +177,7 @@ def _fast_front(values: pl.DataFrame) -> pl.DataFrame:
         return value.str.slice(start, length).cast(pl.Int64, strict=False)
 
     parts = values.select(
-        value.str.contains(_ISO_FAST).alias("shape"),
+        value.str.contains(_ISO_FAST).fill_null(False).alias("shape"),
         value.str.len_bytes().alias("length"),
         part(0, 4).alias("year"),
         part(5, 2).alias("month"),
@@ -174,48 +185,31 @@ def _fast_front(values: pl.DataFrame) -> pl.DataFrame:
         part(11, 2).alias("hour"),
         part(14, 2).alias("minute"),
         part(17, 2).alias("second"),
-        (value.str.slice(19, 1) == "-").alias("west"),
-        part(20, 2).alias("offset_hours"),
-        part(23, 2).alias("offset_minutes"),
     )
     year, month, day = pl.col("year"), pl.col("month"), pl.col("day")
     hour, minute, second = pl.col("hour"), pl.col("minute"), pl.col("second")
-    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
-    month_days = (
-        pl.when(month == 2)
-        .then(pl.when(leap).then(29).otherwise(28))
-        .when(month.is_in([4, 6, 9, 11]))
-        .then(30)
-        .otherwise(31)
-    )
+    # The shape makes the year 0000-9999; a month out of range is looked up as January and
+    # the row left to the general path.
+    index = (year.clip(0, 9_999) * 12 + month.clip(1, 12) - 1).fill_null(0)
+    starts = pl.lit(_month_starts())
+    first, following = starts.gather(index), starts.gather(index + 1)
     valid = (
         pl.col("shape")
         & month.is_between(1, 12)
-        & day.is_between(1, month_days)
+        & day.is_between(1, following - first)
         & (hour <= 23)
         & (minute <= 59)
         & (second <= 59)
     )
-    # Days since 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's
-    # days_from_civil), shifted by one 400-year era so that every operand is positive.
-    shifted = year - (month <= 2).cast(pl.Int64) + 400
-    era = shifted // 400
-    year_of_era = shifted - era * 400
-    day_of_year = (153 * (month + pl.when(month > 2).then(-3).otherwise(9)) + 2) // 5 + day - 1
-    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
-    days = era * 146_097 + day_of_era - 719_468 - 146_097
-    seconds = days * 86_400 + hour * 3_600 + minute * 60 + second
+    seconds = (first + day - 1) * 86_400 + hour * 3_600 + minute * 60 + second
     length = pl.col("length")
-    east = pl.col("offset_hours") * 60 + pl.col("offset_minutes")
-    offset = (
-        pl.when(length == 19)
-        .then(None)
-        .when(length == 20)
-        .then(0)
-        .when(pl.col("west"))
-        .then(-east)
-        .otherwise(east)
-    )
+    if bool((parts["length"] == 25).any()):  # a value with ``+HH:MM`` / ``-HH:MM``
+        east = part(20, 2) * 60 + part(23, 2)
+        signed = pl.when(value.str.slice(19, 1) == "-").then(-east).otherwise(east)
+        parts = parts.with_columns(values["raw"])
+    else:
+        signed = pl.lit(None, pl.Int64)
+    offset = pl.when(length == 19).then(None).when(length == 20).then(0).otherwise(signed)
     return parts.select(
         valid.fill_null(False).alias("fast"),
         (seconds * _MICROS).cast(pl.Datetime("us")).alias("local"),
