@@ -1,0 +1,159 @@
+"""The ingest's faster paths give exactly what the straightforward ones gave.
+
+Each ``old_*`` function is the previous implementation, kept here as the oracle: the new one
+must return the same frame (values, dtypes, column order) and report the same problems (file,
+row, column, reason, in the same order) on good and bad input alike.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from tandem.ingest._common import MISSING, ROW, Opened, clean_strings, open_source, scan_csv
+from tandem.ingest.errors import IngestError, Problems
+
+# --- Oracles: the previous implementations ------------------------------------------------
+
+
+def old_clean_strings(df: pl.DataFrame) -> pl.DataFrame:
+    text = [c for c, t in df.schema.items() if t == pl.String]
+    return df.with_columns(
+        pl.when(pl.col(c).str.strip_chars().is_in(MISSING))
+        .then(None)
+        .otherwise(pl.col(c).str.strip_chars())
+        .alias(c)
+        for c in text
+    )
+
+
+def old_scan_csv(opened: Opened, columns: Mapping[str, str], problems: Problems) -> pl.DataFrame:
+    try:
+        lf = pl.scan_csv(
+            opened.scan_target(),
+            infer_schema=False,
+            glob=False,
+            encoding="utf8-lossy",
+            raise_if_empty=False,
+        )
+        df = (
+            lf.select([pl.col(col).alias(canonical) for canonical, col in columns.items()])
+            .with_row_index(ROW, offset=2)
+            .collect()
+        )
+    except pl.exceptions.PolarsError as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise problems.fail(None, None, f"not a readable CSV file: {first}") from None
+    return old_clean_strings(df)
+
+
+# --- Helpers ------------------------------------------------------------------------------
+
+
+def outcome(function: Callable[..., pl.DataFrame], *args: Any) -> object:
+    """The frame returned, or the problems raised (as tuples)."""
+    try:
+        return function(*args)
+    except IngestError as e:
+        return [(p.file, p.row, p.column, p.reason) for p in e.problems]
+
+
+def same(a: object, b: object) -> bool:
+    if isinstance(a, pl.DataFrame) and isinstance(b, pl.DataFrame):
+        return a.schema == b.schema and a.equals(b, null_equal=True)
+    return a == b
+
+
+# --- clean_strings / scan_csv -------------------------------------------------------------
+
+CELLS = [
+    "x",
+    " x ",
+    "",
+    " ",
+    "\t",
+    "NA",
+    " NA ",
+    "N/A",
+    "na",
+    "null",
+    " NULL\t",
+    "None",
+    "#MULTIVALUE",
+    "?",
+    " ? ",
+    "\u00a0NS\u3000",
+    "\u2003 value \u2003",
+    "INC0001",
+    "2025-03-01T09:00:00Z",
+    " 2025-03-01T09:00:00Z ",
+    "a long value with spaces inside it",
+    "\u00e9t\u00e9",
+    None,
+]
+
+
+@pytest.mark.parametrize("offset", range(0, len(CELLS), 3))
+def test_clean_strings_matches_the_old_one(offset: int) -> None:
+    values = CELLS[offset:] + CELLS[:offset]
+    df = pl.DataFrame(
+        {
+            "a": values,
+            "b": [None] * len(values),
+            "c": ["plain"] * len(values),
+            "n": list(range(len(values))),
+        },
+        schema={"a": pl.String, "b": pl.String, "c": pl.String, "n": pl.Int64},
+    )
+    assert same(clean_strings(df), old_clean_strings(df))
+    assert same(clean_strings(df.clear()), old_clean_strings(df.clear()))
+
+
+def test_clean_strings_strips_every_unicode_space_as_before() -> None:
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    df = pl.DataFrame({"a": [f"{c}NA{c}" for c in chars[:70_000]] + chars})
+    assert same(clean_strings(df), old_clean_strings(df))
+
+
+CSV_FILES: list[bytes] = [
+    b"id,when,who\n1,2025-01-01,x\n2, 2025-01-02 ,NA\n3,,?\n",
+    b"\xef\xbb\xbfid,when,who\r\n1,2025-01-01,x\r\n",  # a byte-order mark, CRLF
+    b"id,when,who\n1,\xff\xfe,x\n2,ok,y\n",  # invalid UTF-8: read lossily, as before
+    b"id,when,who\n",  # header only
+    b"id,when,who\n1,a,b,c\n",  # ragged
+    b'id,when,who\n"1\n2",a,b\n3," NULL ",c\n',  # a record over two lines
+    b"_row,id,when,who\n9,1,a,b\n",  # a column named like the row number
+    b"id,when,who\n"
+    + b"".join(b"%d, v%d ,%s\n" % (i, i, b"N/A" if i % 7 else b"") for i in range(5000)),
+    b"id;when;who\n1;a;b\n",  # not comma-separated: the columns are not found
+    b'id,when,who\n1,"unclosed,x\n',
+]
+
+
+@pytest.mark.parametrize("data", CSV_FILES, ids=range(len(CSV_FILES)))
+@pytest.mark.parametrize("as_path", [False, True])
+def test_scan_csv_matches_the_old_one(data: bytes, as_path: bool, tmp_path: Path) -> None:
+    columns = {"ticket_id": "id", "opened_at": "when", "group": "who"}
+    if as_path:
+        path = tmp_path / "export.csv"
+        path.write_bytes(data)
+
+        def opened() -> Opened:
+            return open_source(path, None)
+    else:
+
+        def opened() -> Opened:
+            return open_source(io.BytesIO(data), "upload.csv")
+
+    new = outcome(scan_csv, opened(), columns, Problems("f.csv"))
+    old = outcome(old_scan_csv, opened(), columns, Problems("f.csv"))
+    assert same(new, old), (new, old)
+    subset = {"opened_at": "when"}
+    new = outcome(scan_csv, opened(), subset, Problems("f.csv"))
+    old = outcome(old_scan_csv, opened(), subset, Problems("f.csv"))
+    assert same(new, old), (new, old)
