@@ -33,29 +33,40 @@ def map_priority(
         return df.with_columns(
             pl.lit(None, pl.String).alias("priority_raw"), pl.lit(None, pl.String).alias("priority")
         )
+    # A file has a handful of distinct raw priorities: key and map each once, then look
+    # every row's raw value up in that small table (one hash pass, no per-row regex).
     known = pl.Series(list(table.keys()), dtype=pl.String).implode()
     key = pkey(pl.col("priority_raw"))
-    mapped = key.replace_strict(dict(table), default=None, return_dtype=pl.String)
-    df = df.with_columns(
-        mapped.alias("priority"),
-        (pl.col("priority_raw").is_not_null() & ~key.is_in(known)).alias("__unknown"),
-    )
-    bad = df.filter(pl.col("__unknown")).head(problems.room)
-    for row, value in bad.select(ROW, "priority_raw").iter_rows():
-        problems.add(row, label, f"unknown priority '{value}' ({hint})")
-    unmapped = (
-        df.filter(pl.col("priority_raw").is_not_null() & pl.col("priority").is_null())
-        .filter(~pl.col("__unknown"))
+    distinct = (
+        df.lazy()
+        .filter(pl.col("priority_raw").is_not_null())
         .group_by("priority_raw")
-        .agg(pl.len(), pl.col(ROW).min())
-        .sort(ROW)
+        .agg(pl.len().alias("__n"), pl.col(ROW).min().alias("__first"))
+        .with_columns(
+            key.replace_strict(dict(table), default=None, return_dtype=pl.String).alias("priority"),
+            (~key.is_in(known)).alias("__unknown"),
+        )
+        .sort("__first")
+        .collect()
     )
-    for value, n, row in unmapped.iter_rows():
+    by_raw = dict(zip(distinct["priority_raw"], distinct["priority"], strict=True))
+    if by_raw:
+        mapped = pl.col("priority_raw").replace_strict(by_raw, default=None, return_dtype=pl.String)
+    else:
+        mapped = pl.lit(None, pl.String)
+    df = df.with_columns(mapped.alias("priority"))
+    unknown = distinct.filter(pl.col("__unknown"))["priority_raw"]
+    if len(unknown):
+        bad = df.filter(pl.col("priority_raw").is_in(unknown.implode())).head(problems.room)
+        for row, value in bad.select(ROW, "priority_raw").iter_rows():
+            problems.add(row, label, f"unknown priority '{value}' ({hint})")
+    unmapped = distinct.filter(pl.col("priority").is_null() & ~pl.col("__unknown"))
+    for value, n, row in unmapped.select("priority_raw", "__n", "__first").iter_rows():
         warnings.append(
             f"{label}: {n} ticket(s) have priority '{value}' (first on row {row}), which is "
             "none of P1-P4: their priority is left empty and no priority target applies"
         )
-    return df.drop("__unknown")
+    return df
 
 
 def user_priority_table(

@@ -15,8 +15,19 @@ from typing import Any
 import polars as pl
 import pytest
 
-from tandem.ingest._common import MISSING, ROW, Opened, clean_strings, open_source, scan_csv
+from tandem.ingest._common import (
+    MISSING,
+    ROW,
+    Opened,
+    clean_strings,
+    map_priority,
+    open_source,
+    scan_csv,
+    user_priority_table,
+)
+from tandem.ingest._common.canonical import pkey
 from tandem.ingest.errors import IngestError, Problems
+from tandem.ingest.generic import PRIORITIES
 
 # --- Oracles: the previous implementations ------------------------------------------------
 
@@ -157,3 +168,91 @@ def test_scan_csv_matches_the_old_one(data: bytes, as_path: bool, tmp_path: Path
     new = outcome(scan_csv, opened(), subset, Problems("f.csv"))
     old = outcome(old_scan_csv, opened(), subset, Problems("f.csv"))
     assert same(new, old), (new, old)
+
+
+# --- map_priority -------------------------------------------------------------------------
+
+
+def old_map_priority(
+    df: pl.DataFrame,
+    table: Mapping[str, str | None],
+    problems: Problems,
+    warnings: list[str],
+    label: str,
+    hint: str,
+) -> pl.DataFrame:
+    if "priority_raw" not in df.columns:
+        return df.with_columns(
+            pl.lit(None, pl.String).alias("priority_raw"), pl.lit(None, pl.String).alias("priority")
+        )
+    known = pl.Series(list(table.keys()), dtype=pl.String).implode()
+    key = pkey(pl.col("priority_raw"))
+    mapped = key.replace_strict(dict(table), default=None, return_dtype=pl.String)
+    df = df.with_columns(
+        mapped.alias("priority"),
+        (pl.col("priority_raw").is_not_null() & ~key.is_in(known)).alias("__unknown"),
+    )
+    bad = df.filter(pl.col("__unknown")).head(problems.room)
+    for row, value in bad.select(ROW, "priority_raw").iter_rows():
+        problems.add(row, label, f"unknown priority '{value}' ({hint})")
+    unmapped = (
+        df.filter(pl.col("priority_raw").is_not_null() & pl.col("priority").is_null())
+        .filter(~pl.col("__unknown"))
+        .group_by("priority_raw")
+        .agg(pl.len(), pl.col(ROW).min())
+        .sort(ROW)
+    )
+    for value, n, row in unmapped.iter_rows():
+        warnings.append(
+            f"{label}: {n} ticket(s) have priority '{value}' (first on row {row}), which is "
+            "none of P1-P4: their priority is left empty and no priority target applies"
+        )
+    return df.drop("__unknown")
+
+
+RAW_PRIORITIES = [
+    "P1",
+    "p2",
+    "3",
+    "1 - Critical",
+    "2  -  HIGH",
+    "4 - Low",
+    "Planning",
+    "planning",
+    "Urgent",
+    "urgent",
+    "5",
+    None,
+    "\u0130stanbul",
+    "\u03a3\u039f\u03a3",
+]
+
+
+def priority_outcome(function: Callable[..., pl.DataFrame], df: pl.DataFrame, limit: int) -> object:
+    problems, warnings = Problems("f.csv", limit=limit), list[str]()
+    table = user_priority_table(PRIORITIES, {"Planning": None, "P0 - now": "P1"})
+    frame = function(df, table, problems, warnings, "Priority", "expected P1-P4")
+    found = [(p.file, p.row, p.column, p.reason) for p in problems.items]
+    return frame, found, problems.truncated, warnings
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("limit", [1, 3, 1000])
+def test_map_priority_matches_the_old_one(seed: int, limit: int) -> None:
+    n = [0, 1, 5, 40, 400, 3000][seed]
+    raw = pl.Series(RAW_PRIORITIES).sample(n, with_replacement=True, seed=seed)
+    if seed == 1:
+        raw = pl.Series([None], dtype=pl.String)
+    df = pl.DataFrame({"ticket_id": [f"T{i}" for i in range(n)], "priority_raw": raw})
+    df = df.with_row_index(ROW, offset=2)
+    new = priority_outcome(map_priority, df, limit)
+    old = priority_outcome(old_map_priority, df, limit)
+    assert same(new[0], old[0]) and new[1:] == old[1:], (new, old)  # type: ignore[index]
+    known_only = df.filter(pl.col("priority_raw").is_in(["P1", "p2", "3"]))
+    new = priority_outcome(map_priority, known_only, limit)
+    old = priority_outcome(old_map_priority, known_only, limit)
+    assert same(new[0], old[0]) and new[1:] == old[1:]  # type: ignore[index]
+    without = df.drop("priority_raw")
+    new = priority_outcome(map_priority, without, limit)
+    old = priority_outcome(old_map_priority, without, limit)
+    assert same(new[0], old[0]) and new[1:] == old[1:]  # type: ignore[index]
