@@ -178,48 +178,83 @@ def check_holds(
     def lab(c: str) -> str:
         return labels.get(c, c)
 
-    bad = holds.filter(pl.col("end") < pl.col("start")).head(problems.room)
-    for row, s, e in bad.select(ROW, "start", "end").iter_rows():
-        problems.add(
-            row,
-            lab("end"),
-            f"hold ends at {e:%Y-%m-%d %H:%M:%S} UTC, before it starts ({s:%Y-%m-%d %H:%M:%S} UTC)",
-        )
+    ends_early = pl.col("end") < pl.col("start")
+    if holds.select(ends_early.any()).item():
+        bad = holds.filter(ends_early).head(problems.room)
+        for row, s, e in bad.select(ROW, "start", "end").iter_rows():
+            problems.add(
+                row,
+                lab("end"),
+                f"hold ends at {e:%Y-%m-%d %H:%M:%S} UTC, before it starts "
+                f"({s:%Y-%m-%d %H:%M:%S} UTC)",
+            )
     if tickets is None:
         return
-    j = holds.join(
+    j = _with_ticket(holds, tickets)
+    unknown = pl.col("__known").is_null()
+    starts_early = pl.col("start") < pl.col("opened_at")
+    ends_late = pl.col("resolved_at").is_not_null() & (
+        pl.col("end").is_null() | (pl.col("end") > pl.col("resolved_at"))
+    )
+    # Integer comparisons over the whole frame; rows and messages only where a problem is.
+    any_unknown, any_early, any_late = j.select(
+        unknown.any(), starts_early.any(), ends_late.any()
+    ).row(0)
+    if any_unknown:
+        for row, tid in j.filter(unknown).select(ROW, "ticket_id").head(problems.room).iter_rows():
+            problems.add(
+                row, lab("ticket_id"), f"hold for ticket '{tid}', which is not among the tickets"
+            )
+    if any_early:
+        before = j.filter(starts_early).head(problems.room)
+        for row, s, o in before.select(ROW, "start", "opened_at").iter_rows():
+            problems.add(
+                row,
+                lab("start"),
+                f"hold starts at {s:%Y-%m-%d %H:%M:%S} UTC, before its ticket opened "
+                f"({o:%Y-%m-%d %H:%M:%S} UTC)",
+            )
+    if any_late:
+        after = j.filter(ends_late).head(problems.room)
+        for row, e, r in after.select(ROW, "end", "resolved_at").iter_rows():
+            when = "is still open" if e is None else f"ends at {e:%Y-%m-%d %H:%M:%S} UTC"
+            problems.add(
+                row,
+                lab("end"),
+                f"hold {when}, after its ticket was resolved ({r:%Y-%m-%d %H:%M:%S} UTC)",
+            )
+
+
+def _with_ticket(holds: pl.DataFrame, tickets: pl.DataFrame) -> pl.DataFrame:
+    """``holds`` (in their order) with their ticket's ``opened_at`` and ``resolved_at`` and
+    ``__known`` (true, or null for a hold whose ticket is not in ``tickets``).
+
+    Exports usually list tickets by number: when the ticket ids are strictly increasing
+    (unique, no nulls), a binary search on them finds each hold's ticket at about half the
+    cost of a hash join; otherwise the left join does it."""
+    ids = tickets.get_column("ticket_id")
+    n = len(ids)
+    if n and ids.null_count() == 0 and (n == 1 or (ids.slice(1) > ids.slice(0, n - 1)).all()):
+        hold_ids = holds.get_column("ticket_id")
+        # a ticket's holds usually follow each other: search once per run of equal ids
+        first_in_run = (hold_ids != hold_ids.shift(1)).fill_null(True)
+        searched = ids.search_sorted(hold_ids.filter(first_in_run), side="left")
+        position = searched.gather(first_in_run.cum_sum() - 1).clip(0, n - 1)
+        hit = (ids.gather(position) == hold_ids).fill_null(False)
+        found = tickets.select(
+            pl.col("opened_at").gather(position), pl.col("resolved_at").gather(position)
+        )
+        return holds.with_columns(
+            pl.when(hit).then(found.get_column("opened_at")).alias("opened_at"),
+            pl.when(hit).then(found.get_column("resolved_at")).alias("resolved_at"),
+            pl.when(hit).then(True).alias("__known"),
+        )
+    return holds.join(
         tickets.select("ticket_id", "opened_at", "resolved_at", pl.lit(True).alias("__known")),
         on="ticket_id",
         how="left",
+        maintain_order="left",
     )
-    for row, tid in (
-        j.filter(pl.col("__known").is_null())
-        .select(ROW, "ticket_id")
-        .head(problems.room)
-        .iter_rows()
-    ):
-        problems.add(
-            row, lab("ticket_id"), f"hold for ticket '{tid}', which is not among the tickets"
-        )
-    before = j.filter(pl.col("start") < pl.col("opened_at")).head(problems.room)
-    for row, s, o in before.select(ROW, "start", "opened_at").iter_rows():
-        problems.add(
-            row,
-            lab("start"),
-            f"hold starts at {s:%Y-%m-%d %H:%M:%S} UTC, before its ticket opened "
-            f"({o:%Y-%m-%d %H:%M:%S} UTC)",
-        )
-    after = j.filter(
-        pl.col("resolved_at").is_not_null()
-        & (pl.col("end").is_null() | (pl.col("end") > pl.col("resolved_at")))
-    ).head(problems.room)
-    for row, e, r in after.select(ROW, "end", "resolved_at").iter_rows():
-        when = "is still open" if e is None else f"ends at {e:%Y-%m-%d %H:%M:%S} UTC"
-        problems.add(
-            row,
-            lab("end"),
-            f"hold {when}, after its ticket was resolved ({r:%Y-%m-%d %H:%M:%S} UTC)",
-        )
 
 
 def finish_holds(holds: pl.DataFrame) -> pl.DataFrame:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -19,6 +20,7 @@ from tandem.ingest._common import (
     MISSING,
     ROW,
     Opened,
+    check_holds,
     clean_strings,
     map_priority,
     open_source,
@@ -256,3 +258,123 @@ def test_map_priority_matches_the_old_one(seed: int, limit: int) -> None:
     new = priority_outcome(map_priority, without, limit)
     old = priority_outcome(old_map_priority, without, limit)
     assert same(new[0], old[0]) and new[1:] == old[1:]  # type: ignore[index]
+
+
+# --- check_holds --------------------------------------------------------------------------
+
+
+def old_check_holds(
+    holds: pl.DataFrame,
+    tickets: pl.DataFrame | None,
+    problems: Problems,
+    labels: Mapping[str, str],
+) -> None:
+    def lab(c: str) -> str:
+        return labels.get(c, c)
+
+    bad = holds.filter(pl.col("end") < pl.col("start")).head(problems.room)
+    for row, s, e in bad.select(ROW, "start", "end").iter_rows():
+        problems.add(
+            row,
+            lab("end"),
+            f"hold ends at {e:%Y-%m-%d %H:%M:%S} UTC, before it starts ({s:%Y-%m-%d %H:%M:%S} UTC)",
+        )
+    if tickets is None:
+        return
+    j = holds.join(
+        tickets.select("ticket_id", "opened_at", "resolved_at", pl.lit(True).alias("__known")),
+        on="ticket_id",
+        how="left",
+    )
+    for row, tid in (
+        j.filter(pl.col("__known").is_null())
+        .select(ROW, "ticket_id")
+        .head(problems.room)
+        .iter_rows()
+    ):
+        problems.add(
+            row, lab("ticket_id"), f"hold for ticket '{tid}', which is not among the tickets"
+        )
+    before = j.filter(pl.col("start") < pl.col("opened_at")).head(problems.room)
+    for row, s, o in before.select(ROW, "start", "opened_at").iter_rows():
+        problems.add(
+            row,
+            lab("start"),
+            f"hold starts at {s:%Y-%m-%d %H:%M:%S} UTC, before its ticket opened "
+            f"({o:%Y-%m-%d %H:%M:%S} UTC)",
+        )
+    after = j.filter(
+        pl.col("resolved_at").is_not_null()
+        & (pl.col("end").is_null() | (pl.col("end") > pl.col("resolved_at")))
+    ).head(problems.room)
+    for row, e, r in after.select(ROW, "end", "resolved_at").iter_rows():
+        when = "is still open" if e is None else f"ends at {e:%Y-%m-%d %H:%M:%S} UTC"
+        problems.add(
+            row,
+            lab("end"),
+            f"hold {when}, after its ticket was resolved ({r:%Y-%m-%d %H:%M:%S} UTC)",
+        )
+
+
+def random_tickets_and_holds(seed: int, n: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Tickets (ids in order unless the seed says otherwise) and holds, a few of them bad:
+    ending before they start, for unknown or null tickets, before opening, after resolution."""
+    rng = np.random.default_rng(seed)
+    base = 1_735_689_600_000_000  # 2025-01-01, microseconds
+    hour = 3_600_000_000
+    opened = base + rng.integers(0, 1000, n) * hour
+    resolved = np.where(rng.random(n) < 0.2, -1, opened + rng.integers(1, 50, n) * hour)
+    ids = [f"T{i:05d}" for i in range(n)]
+    if seed % 3 == 1:
+        ids = [ids[i] for i in rng.permutation(n)]  # not in order: the join
+    if seed % 3 == 2 and n > 2:
+        ids[-1] = ids[0]  # a duplicate id: the join
+    utc = pl.Datetime("us", "UTC")
+    tickets = pl.DataFrame(
+        {
+            "ticket_id": ids,
+            "opened_at": pl.Series(opened).cast(utc),
+            "resolved_at": pl.Series(resolved).cast(utc),
+        }
+    ).with_columns(pl.when(pl.col("resolved_at").dt.epoch("us") >= 0).then(pl.col("resolved_at")))
+    m = 3 * n
+    owner = np.sort(rng.integers(0, n + 5, m)) if seed % 2 else rng.integers(0, n + 5, m)
+    names = [f"T{i:05d}" if i < n else f"X{i}" for i in owner]
+    if m > 4:
+        names[3] = None  # type: ignore[call-overload]
+    start = opened[np.minimum(owner, n - 1)] + rng.integers(-2, 40, m) * hour
+    end = start + rng.integers(-1, 20, m) * hour
+    holds = pl.DataFrame(
+        {
+            "ticket_id": pl.Series(names, dtype=pl.String),
+            "start": pl.Series(start).cast(utc),
+            "end": pl.Series(end).cast(utc),
+        }
+    ).with_columns(pl.when(pl.Series(rng.random(m) > 0.1)).then(pl.col("end")).alias("end"))
+    return tickets, holds.with_row_index(ROW, offset=2)
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("limit", [1, 7, 1000])
+def test_check_holds_matches_the_old_one(seed: int, limit: int) -> None:
+    n = [1, 2, 3, 10, 50, 300][seed % 6]
+    tickets, holds = random_tickets_and_holds(seed, n)
+    labels = {"end": "End", "ticket_id": "Ticket"}
+    for some_tickets in (tickets, None, tickets.clear(), tickets.head(1)):
+        for some_holds in (holds, holds.clear(), holds.head(1)):
+            found = []
+            for function in (check_holds, old_check_holds):
+                problems = Problems("holds.csv", limit=limit)
+                function(some_holds, some_tickets, problems, labels)
+                found.append((problems.items, problems.truncated))
+            assert found[0] == found[1]
+
+
+def test_check_holds_finds_every_kind_of_bad_hold() -> None:
+    tickets, holds = random_tickets_and_holds(0, 300)
+    problems = Problems("holds.csv")
+    check_holds(holds, tickets, problems, {})
+    reasons = " ".join(p.reason for p in problems.items)
+    for words in ("before it starts", "not among", "'None'", "before its ticket opened"):
+        assert words in reasons
+    assert "after its ticket was resolved" in reasons and "is still open" in reasons
