@@ -134,7 +134,7 @@ def finish_tickets(
                 f"{c.removesuffix('_at')} at {at:%Y-%m-%d %H:%M:%S} UTC is before opened at "
                 f"{opened:%Y-%m-%d %H:%M:%S} UTC",
             )
-    if check_duplicates:
+    if check_duplicates and _may_repeat(df.get_column("ticket_id")):
         dup = (
             df.filter(pl.col("ticket_id").is_not_null())
             .with_columns(pl.col(ROW).min().over("ticket_id").alias("__first"))
@@ -152,6 +152,22 @@ def finish_tickets(
             df = df.with_columns(pl.lit(None, pl.String).alias("short_description"))
         cols.append(pl.col("short_description").cast(pl.String))
     return df.select(cols)
+
+
+def _strictly_increasing(values: pl.Series) -> bool:
+    """Each value greater than the one before (nulls make it false): unique, and sorted
+    for a binary search. One comparison per row, far cheaper than hashing strings."""
+    n = len(values)
+    if values.null_count():
+        return False
+    return n <= 1 or bool((values.slice(1) > values.slice(0, n - 1)).all())
+
+
+def _may_repeat(ids: pl.Series) -> bool:
+    """Whether any non-null ticket id occurs twice (ids in order answer without hashing)."""
+    if ids.null_count():
+        ids = ids.drop_nulls()
+    return not _strictly_increasing(ids) and bool(ids.is_duplicated().any())
 
 
 REQUIRED = ("ticket_id", "opened_at")
@@ -234,7 +250,7 @@ def _with_ticket(holds: pl.DataFrame, tickets: pl.DataFrame) -> pl.DataFrame:
     cost of a hash join; otherwise the left join does it."""
     ids = tickets.get_column("ticket_id")
     n = len(ids)
-    if n and ids.null_count() == 0 and (n == 1 or (ids.slice(1) > ids.slice(0, n - 1)).all()):
+    if n and ids.null_count() == 0 and _strictly_increasing(ids):
         hold_ids = holds.get_column("ticket_id")
         # a ticket's holds usually follow each other: search once per run of equal ids
         first_in_run = (hold_ids != hold_ids.shift(1)).fill_null(True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +18,16 @@ import numpy as np
 import polars as pl
 import pytest
 
+from tandem.analytics.frames import TICKETS
 from tandem.ingest._common import (
     MISSING,
     ROW,
     Opened,
     check_holds,
     clean_strings,
+    finish_tickets,
     map_priority,
+    mark_missing,
     open_source,
     scan_csv,
     user_priority_table,
@@ -378,3 +383,102 @@ def test_check_holds_finds_every_kind_of_bad_hold() -> None:
     for words in ("before it starts", "not among", "'None'", "before its ticket opened"):
         assert words in reasons
     assert "after its ticket was resolved" in reasons and "is still open" in reasons
+
+
+# --- finish_tickets -----------------------------------------------------------------------
+
+
+def old_finish_tickets(
+    df: pl.DataFrame,
+    problems: Problems,
+    labels: Mapping[str, str],
+    *,
+    keep_text: bool,
+    check_duplicates: bool = True,
+) -> pl.DataFrame:
+    def lab(c: str) -> str:
+        return labels.get(c, c)
+
+    for c in TICKETS:
+        if c not in df.columns:
+            df = df.with_columns(pl.lit(None).cast(TICKETS[c]).alias(c))
+    for c, what in (("ticket_id", "ticket id"), ("opened_at", "opened time")):
+        missing = df.filter(pl.col(f"{c}__missing"))
+        for (row,) in missing.select(ROW).head(problems.room).iter_rows():
+            problems.add(row, lab(c), f"the {what} is missing")
+    for c in ("responded_at", "resolved_at", "closed_at"):
+        early = df.filter(pl.col(c) < pl.col("opened_at")).head(problems.room)
+        for row, at, opened in early.select(ROW, c, "opened_at").iter_rows():
+            problems.add(
+                row,
+                lab(c),
+                f"{c.removesuffix('_at')} at {at:%Y-%m-%d %H:%M:%S} UTC is before opened at "
+                f"{opened:%Y-%m-%d %H:%M:%S} UTC",
+            )
+    if check_duplicates:
+        dup = (
+            df.filter(pl.col("ticket_id").is_not_null())
+            .with_columns(pl.col(ROW).min().over("ticket_id").alias("__first"))
+            .filter(pl.col(ROW) != pl.col("__first"))
+            .head(problems.room)
+        )
+        for row, tid, first in dup.select(ROW, "ticket_id", "__first").iter_rows():
+            problems.add(
+                row, lab("ticket_id"), f"duplicate ticket id '{tid}' (first on row {first})"
+            )
+    problems.raise_if_any()
+    cols = [pl.col(c).cast(t) for c, t in TICKETS.items()]
+    if keep_text:
+        if "short_description" not in df.columns:
+            df = df.with_columns(pl.lit(None, pl.String).alias("short_description"))
+        cols.append(pl.col("short_description").cast(pl.String))
+    return df.select(cols)
+
+
+def parsed_tickets(seed: int, n: int) -> pl.DataFrame:
+    """Rows as the readers hand them to finish_tickets, with the odd problem by seed."""
+    tickets, _ = random_tickets_and_holds(seed, n)
+    rng = np.random.default_rng(seed)
+    ids = tickets["ticket_id"].to_list()
+    if seed % 4 == 3 and n > 3:
+        ids[1] = None
+    if seed % 5 == 4 and n > 3:
+        ids[2] = ids[1] = ids[n - 1]
+    df = tickets.with_columns(
+        pl.Series("ticket_id", ids, dtype=pl.String),
+        (pl.col("opened_at") + pl.duration(hours=pl.lit(pl.Series(rng.integers(-3, 30, n))))).alias(
+            "responded_at"
+        ),
+        pl.lit("P3").alias("priority"),
+    ).with_row_index(ROW, offset=2)
+    return mark_missing(df)
+
+
+@pytest.mark.parametrize("seed", range(15))
+@pytest.mark.parametrize("limit", [1, 5, 1000])
+def test_finish_tickets_matches_the_old_one(seed: int, limit: int) -> None:
+    n = [1, 2, 4, 10, 60, 500][seed % 6]
+    df = parsed_tickets(seed, n)
+    for frame in (df, df.filter(pl.col("responded_at") >= pl.col("opened_at"))):
+        for keep_text, check_duplicates in ((False, True), (True, True), (False, False)):
+            found = []
+            for function in (finish_tickets, old_finish_tickets):
+                problems = Problems("tickets.csv", limit=limit)
+                run = partial(function, keep_text=keep_text, check_duplicates=check_duplicates)
+                result = outcome(run, frame, problems, {"ticket_id": "Number"})
+                found.append((result, problems.items, problems.truncated))
+            assert same(found[0][0], found[1][0]) and found[0][1:] == found[1][1:]
+
+
+def test_finish_tickets_reports_duplicates_in_or_out_of_order() -> None:
+    for ids in (["A", "B", "B", "C"], ["C", "B", "A", "B"], ["A", None, "A", "B"]):
+        df = mark_missing(
+            pl.DataFrame(
+                {"ticket_id": ids, "opened_at": [datetime(2025, 1, 1, tzinfo=UTC)] * 4},
+                schema={"ticket_id": pl.String, "opened_at": pl.Datetime("us", "UTC")},
+            ).with_row_index(ROW, offset=2)
+        )
+        problems = Problems("t.csv")
+        with pytest.raises(IngestError):
+            finish_tickets(df, problems, {}, keep_text=False)
+        assert any("duplicate ticket id" in p.reason for p in problems.items)
