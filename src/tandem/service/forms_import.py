@@ -153,9 +153,10 @@ class ColumnMappingForm(forms.Form):
         return cleaned
 
     def mapping(self) -> dict[str, str]:
-        """Field -> file column, for the fields given a column."""
+        """Field -> file column; "" for a field left out ("not in this file"), so that the
+        reader does not pick up a column of the same name on its own."""
         data = getattr(self, "cleaned_data", {})
-        return {f.name: data[f.name] for f in self.mapped_fields if data.get(f.name)}
+        return {f.name: data.get(f.name) or "" for f in self.mapped_fields}
 
     def priority_map(self) -> dict[str, str | None]:
         """Raw value -> P1..P4 or None, for the values mapped unlike the reader would alone.

@@ -114,7 +114,8 @@ def resolve_columns(
 ) -> dict[str, str]:
     """Canonical name -> the file's column, for the canonical names found in ``header``.
 
-    ``mapping`` (canonical -> file column) wins over the aliases.
+    ``mapping`` (canonical -> file column) wins over the aliases; a canonical name mapped to
+    ``""`` is not read at all, even when a column carries its name (the user said so).
     """
     by_norm: dict[str, str] = {}
     for h in header:
@@ -126,7 +127,9 @@ def resolve_columns(
                 found[canonical] = by_norm[norm(n)]
                 break
     for canonical, column in (mapping or {}).items():
-        if column in header:
+        if column == "":
+            found.pop(canonical, None)
+        elif column in header:
             found[canonical] = column
         elif norm(column) in by_norm:
             found[canonical] = by_norm[norm(column)]
