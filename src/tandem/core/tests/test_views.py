@@ -609,6 +609,22 @@ def test_htmx_requests_get_only_the_table_region(world, client_for):
     assert "Acme IT" in html
 
 
+def test_a_list_with_its_own_template_swaps_only_its_table_too(world, client_for):
+    """The ticket list extends the generic list; its filters target #table-region."""
+    from tandem.service.tests.factories import TicketFactory
+
+    TicketFactory(engagement=world.e1, ticket_id="INC-SWAP")
+    response = client_for(world.it_lead).get(
+        reverse("service:ticket_list", args=[world.e1.pk]),
+        {"priority": "P3"},
+        headers={"HX-Request": "true", "HX-Target": "table-region"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html
+    assert "INC-SWAP" in html
+
+
 def test_lists_survive_bad_query_strings(world, client_for):
     client = client_for(world.it_lead)
     for params in (
