@@ -5,15 +5,13 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 
-def htmx_partial(request: HttpRequest, template_name: str) -> str:
-    """For an htmx request that targets part of a page, render ``htmx/<name>`` instead.
+def htmx_partial(request: HttpRequest, template_name: str, *, list_page: bool = False) -> str:
+    """For an htmx request to a list page, render ``htmx/table_region.html`` instead.
 
-    Only list pages have partials (the table body that filters and sorting swap): the
-    generic list template, and any list page whose filters, sorting or paging target
-    ``#table-region`` (a list with its own template extending the generic one). Other
-    templates render whole either way, which htmx handles with ``hx-select``.
+    Only list pages have a partial (the table region that filters, sorting and paging swap),
+    whatever template the page itself extends; other pages render whole either way, which
+    htmx handles with ``hx-select``.
     """
-    htmx = getattr(request, "htmx", None)
-    if htmx and (template_name == "generic/object_list.html" or htmx.target == "table-region"):
+    if list_page and getattr(request, "htmx", False):
         return "htmx/table_region.html"
     return template_name

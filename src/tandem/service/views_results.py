@@ -16,8 +16,9 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 
 from tandem.core.choices import Action
+from tandem.core.htmx import htmx_partial
 from tandem.core.views.filterbar import tidy_filter_form
-from tandem.core.views.generic import ObjectDetailView, ObjectListView
+from tandem.core.views.generic import ObjectDetailView, ObjectListView, page_number
 from tandem.service import exports, results
 from tandem.service.choices import AggregateLevel, Metric
 from tandem.service.filtersets_results import (
@@ -93,7 +94,7 @@ class RunRowsListView(ObjectListView):
             )
         table = self.get_table(queryset)
         try:
-            table.paginate(page=_page(request), per_page=self.per_page)
+            table.paginate(page=page_number(request), per_page=self.per_page)
         except EmptyPage:
             table.paginate(page=table.paginator.num_pages, per_page=self.per_page)
         context = {
@@ -107,13 +108,7 @@ class RunRowsListView(ObjectListView):
             "add_allowed": False,
         }
         context.update(self.get_extra_context())
-        template = "htmx/table_region.html" if request.htmx else self.template_name
-        return render(request, template, context)
-
-
-def _page(request: HttpRequest) -> int:
-    page = request.GET.get("page", "1")
-    return max(1, int(page)) if page.isdigit() else 1
+        return render(request, htmx_partial(request, self.template_name, list_page=True), context)
 
 
 # Measurements: the drill-down, breaches, at risk -----------------------------------------------

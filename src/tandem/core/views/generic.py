@@ -94,7 +94,7 @@ class ObjectListView(LoginRequiredMixin, EngagementMixin, View):
         if request.GET.get("export") == "csv":
             return self.export_csv(table)
         try:
-            table.paginate(page=_page(request), per_page=self.per_page)
+            table.paginate(page=page_number(request), per_page=self.per_page)
         except EmptyPage:
             table.paginate(page=table.paginator.num_pages, per_page=self.per_page)
         engagement = self.get_engagement()
@@ -108,7 +108,7 @@ class ObjectListView(LoginRequiredMixin, EngagementMixin, View):
             "add_url_name": self.add_url_name,
         }
         context.update(self.get_extra_context())
-        return render(request, htmx_partial(request, self.template_name), context)
+        return render(request, htmx_partial(request, self.template_name, list_page=True), context)
 
     def add_allowed(self, engagement: Engagement | None) -> bool:
         if self.add_url_name is None:
@@ -126,7 +126,8 @@ class ObjectListView(LoginRequiredMixin, EngagementMixin, View):
         return response
 
 
-def _page(request: HttpRequest) -> int:
+def page_number(request: HttpRequest) -> int:
+    """The ?page= of a list, 1 when missing or not a number."""
     try:
         return max(1, int(request.GET.get("page", "1")))
     except ValueError:
@@ -163,7 +164,7 @@ class ObjectDetailView(LoginRequiredMixin, View):
         else:
             context.update(self.get_extra_context(obj))
             template = self.template_name
-        return render(request, htmx_partial(request, template), context)
+        return render(request, template, context)
 
 
 def history_for(obj: models.Model) -> models.QuerySet[ChangeLog]:
@@ -223,9 +224,7 @@ class ObjectEditView(LoginRequiredMixin, EngagementMixin, View):
             "model": self.queryset.model,
             "adding": obj.pk is None,
         }
-        return render(
-            self.request, htmx_partial(self.request, self.template_name), context, status=status
-        )
+        return render(self.request, self.template_name, context, status=status)
 
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         obj = self.get_object()
