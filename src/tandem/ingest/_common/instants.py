@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from tandem.analytics.frames import UTC_INSTANT
@@ -111,8 +112,8 @@ def detect_date_format(
     day_first, month_first = _DAY_MONTH[sep]
     if sep == ".":
         return DATE_FORMATS[day_first]
-    a = other["a"].cast(pl.Int32)
-    b = other["b"].cast(pl.Int32)
+    a = other["a"].cast(pl.Int32, strict=False)  # \d also matches non-ASCII digits
+    b = other["b"].cast(pl.Int32, strict=False)
     says_day_first = bool((a > 12).any())
     says_month_first = bool((b > 12).any())
     if says_day_first and says_month_first:
@@ -149,72 +150,126 @@ def check_timezone(timezone: str, problems: Problems) -> None:
         raise problems.fail(None, None, f"unknown time zone '{timezone}'") from None
 
 
-#: The common shape of ISO values, read by slicing instead of a regex with groups:
-#: ``yyyy-MM-dd``, ``T`` or a space, ``HH:mm:ss``, then nothing, ``Z`` or ``+HH:MM``/``-HH:MM``.
-#: Values of any other shape (and those out of range here) take the general path.
-_ISO_FAST = (
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:Z|[+-][0-9]{2}:[0-9]{2})?$"
-)
+#: The common shape of ISO values, read from their bytes instead of a regex with groups:
+#: ``yyyy-MM-dd``, ``T`` or a space, ``HH:mm:ss``, then nothing (19 bytes), ``Z`` (20 bytes)
+#: or ``+HH:MM``/``-HH:MM`` (25 bytes), in ASCII digits. Values of any other shape (and those
+#: out of range here) take the general path.
+_FAST_LENGTHS = (19, 20, 25)
+_FIXED = ((4, "-"), (7, "-"), (13, ":"), (16, ":"))
 _MICROS = 1_000_000
 
 
 @functools.cache
-def _month_starts() -> pl.Series:
+def _month_starts() -> npt.NDArray[np.int32]:
     """Days from 1970-01-01 to the first of each month, January of year 0 to January of year
     10000 (proleptic Gregorian, as ``strptime`` reads dates), at ``year * 12 + month - 1``."""
     months = np.arange(-1970 * 12, (10_000 - 1970) * 12 + 1, dtype=np.int64)
     days = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-    return pl.Series("month_start", days, pl.Int64)
+    return days.astype(np.int32)
 
 
-def _fast_front(values: pl.DataFrame) -> pl.DataFrame:
-    """For the values (column ``raw``) of the :data:`_ISO_FAST` shape with a valid date and
-    time: ``fast`` (true for those), ``local`` (naive) and ``offset`` (minutes east of UTC;
-    null: no offset), the same as the general path reads them; other rows are left to it."""
-    value = pl.col("raw")
+@dataclass(frozen=True)
+class _FastRead:
+    """What the fast path read, one entry per value: ``fast`` (true: of the common shape with
+    a valid date and time; the rest is left to the general path), ``has_tz`` (it carries
+    ``Z`` or an offset) and ``micros``: microseconds from 1970-01-01 of the instant when the
+    value has an offset, of the wall-clock time when it has none (meaningless where not
+    ``fast``)."""
 
-    def part(start: int, length: int) -> pl.Expr:
-        return value.str.slice(start, length).cast(pl.Int64, strict=False)
+    fast: npt.NDArray[np.bool_]
+    micros: npt.NDArray[np.int64]
+    has_tz: npt.NDArray[np.bool_]
 
-    parts = values.select(
-        value.str.contains(_ISO_FAST).fill_null(False).alias("shape"),
-        value.str.len_bytes().alias("length"),
-        part(0, 4).alias("year"),
-        part(5, 2).alias("month"),
-        part(8, 2).alias("day"),
-        part(11, 2).alias("hour"),
-        part(14, 2).alias("minute"),
-        part(17, 2).alias("second"),
-    )
-    year, month, day = pl.col("year"), pl.col("month"), pl.col("day")
-    hour, minute, second = pl.col("hour"), pl.col("minute"), pl.col("second")
-    # The shape makes the year 0000-9999; a month out of range is looked up as January and
-    # the row left to the general path.
-    index = (year.clip(0, 9_999) * 12 + month.clip(1, 12) - 1).fill_null(0)
-    starts = pl.lit(_month_starts())
-    first, following = starts.gather(index), starts.gather(index + 1)
-    valid = (
-        pl.col("shape")
-        & month.is_between(1, 12)
-        & day.is_between(1, following - first)
-        & (hour <= 23)
-        & (minute <= 59)
-        & (second <= 59)
-    )
-    seconds = (first + day - 1) * 86_400 + hour * 3_600 + minute * 60 + second
-    length = pl.col("length")
-    if bool((parts["length"] == 25).any()):  # a value with ``+HH:MM`` / ``-HH:MM``
-        east = part(20, 2) * 60 + part(23, 2)
-        signed = pl.when(value.str.slice(19, 1) == "-").then(-east).otherwise(east)
-        parts = parts.with_columns(values["raw"])
-    else:
-        signed = pl.lit(None, pl.Int64)
-    offset = pl.when(length == 19).then(None).when(length == 20).then(0).otherwise(signed)
-    return parts.select(
-        valid.fill_null(False).alias("fast"),
-        (seconds * _MICROS).cast(pl.Datetime("us")).alias("local"),
-        offset.cast(pl.Int64).alias("offset"),
-    )
+    @classmethod
+    def nothing(cls, n: int) -> _FastRead:
+        return cls(np.zeros(n, np.bool_), np.zeros(n, np.int64), np.zeros(n, np.bool_))
+
+    def take(self, rows: npt.NDArray[np.intp]) -> _FastRead:
+        return _FastRead(self.fast[rows], self.micros[rows], self.has_tz[rows])
+
+
+#: Values read per block: the block's arrays stay small (in cache, and reused by the
+#: allocator instead of fresh pages for every temporary of a million values).
+_BLOCK = 1 << 16
+
+
+def _fast_iso(values: pl.Series) -> _FastRead:
+    """Read the values (strings) of the common ISO shape from their bytes: those of each
+    length (19, 20 or 25 bytes) as a matrix of bytes, checked and turned into numbers a
+    block at a time, one array per byte position (no regex, no string slicing)."""
+    n = len(values)
+    if n == 0:
+        return _FastRead.nothing(0)
+    read: _FastRead | None = None
+    lengths = values.str.len_bytes()
+    for length in _FAST_LENGTHS:
+        of_length = (lengths == length).fill_null(False)
+        count = int(of_length.sum())
+        if count == 0:
+            continue
+        part = values if count == n else values.filter(of_length)
+        matrix = part.cast(pl.Binary).bin.reinterpret(dtype=pl.Array(pl.UInt8, length)).to_numpy()
+        if matrix.dtype != np.uint8 or matrix.shape != (count, length):
+            continue  # not the bytes expected: the general path reads these values
+        got = _FastRead(
+            np.empty(count, np.bool_), np.empty(count, np.int64), np.empty(count, np.bool_)
+        )
+        for start in range(0, count, _BLOCK):
+            end = min(start + _BLOCK, count)
+            chars = np.ascontiguousarray(matrix[start:end].T)  # one row per byte position
+            got.fast[start:end], got.micros[start:end] = _read_bytes(chars, length)
+        got.has_tz.fill(length != 19)
+        if count == n:
+            return got
+        if read is None:
+            read = _FastRead.nothing(n)
+        rows = of_length.arg_true().to_numpy()
+        read.fast[rows] = got.fast
+        read.micros[rows] = got.micros
+        read.has_tz[rows] = got.has_tz
+    return read if read is not None else _FastRead.nothing(n)
+
+
+def _read_bytes(
+    chars: npt.NDArray[np.uint8], length: int
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
+    """``chars[i]``: the i-th byte of every value (all ``length`` bytes long). Returns
+    whether each is of the fast shape with a valid date and time, and its microseconds (see
+    :class:`_FastRead`; meaningless where it is not)."""
+    fast = (chars[10] == ord("T")) | (chars[10] == ord(" "))
+    for position, char in _FIXED:
+        fast &= chars[position] == ord(char)
+    zero = np.uint8(ord("0"))
+
+    def number(*positions: int) -> npt.NDArray[np.int32]:
+        value: npt.NDArray[np.int32] = np.zeros(len(fast), np.int32)
+        for position in positions:
+            digit = chars[position] - zero  # a byte below '0' wraps around to over 9
+            np.logical_and(fast, digit <= 9, out=fast)
+            value *= 10
+            value += digit
+        return value
+
+    year, month, day = number(0, 1, 2, 3), number(5, 6), number(8, 9)
+    hour, minute, second = number(11, 12), number(14, 15), number(17, 18)
+    # Where the bytes are not digits the numbers are nonsense but bounded: the lookups stay
+    # in the table and the row is not fast anyway.
+    starts = _month_starts()
+    index = np.minimum(year, 9_999) * 12 + np.clip(month, 1, 12) - 1
+    first = starts[index]
+    fast &= (month >= 1) & (month <= 12) & (day >= 1) & (day <= starts[index + 1] - first)
+    fast &= (hour <= 23) & (minute <= 59) & (second <= 59)
+    seconds = hour * 3_600 + minute * 60 + second
+    if length == 20:
+        fast &= chars[19] == ord("Z")
+    elif length == 25:
+        sign = chars[19]
+        fast &= ((sign == ord("+")) | (sign == ord("-"))) & (chars[22] == ord(":"))
+        east = number(20, 21) * 60 + number(23, 24)
+        seconds -= np.where(sign == ord("-"), -east, east) * 60
+    micros = (first + day - 1).astype(np.int64) * 86_400 + seconds
+    micros *= _MICROS
+    return fast, micros
 
 
 def _general_front(groups: str, fmt: DateFormat) -> dict[str, pl.Expr]:
@@ -227,7 +282,7 @@ def _general_front(groups: str, fmt: DateFormat) -> dict[str, pl.Expr]:
     month = g.struct.field("mo")
     if "[A-Za-z]" in fmt.regex:
         month = month.str.to_lowercase().replace_strict(_MONTHS, default=None)
-    hour = g.struct.field("H").cast(pl.Int32)
+    hour = g.struct.field("H").cast(pl.Int32, strict=False)  # a non-ASCII digit: invalid
     if "(?P<ap>" in fmt.regex:
         ap = g.struct.field("ap").str.to_lowercase()
         hour = (
@@ -277,51 +332,72 @@ def _parse_column(values: pl.Series, fmt: DateFormat, timezone: str) -> pl.DataF
     (naive time that does not exist in ``timezone``), ``ambiguous`` (naive time that occurs
     twice); one row per value, in order.
 
-    Values of the common ISO shape are read by slicing (:func:`_fast_front`); the rest go
-    through ``fmt.regex``, whose groups are extracted once."""
+    Values of the common ISO shape are read from their bytes (:func:`_fast_iso`); those with
+    an offset (any, in UTC) are instants at once. The rest (other shapes, wall-clock times
+    in another zone) go through :func:`_slow_column`, only those rows."""
+    n = len(values)
+    read = _fast_iso(values) if fmt.regex == ISO.regex else _FastRead.nothing(n)
+    direct = read.fast & (read.has_tz | (timezone == "UTC"))
+    if not direct.any():
+        return _slow_column(values, read, fmt, timezone)
+    out = pl.DataFrame({"direct": direct, "utc": read.micros}).select(
+        pl.when(pl.col("direct")).then(pl.col("utc")).cast(UTC_INSTANT).alias("utc"),
+        *(pl.repeat(False, n, dtype=pl.Boolean).alias(f) for f in _FLAGS),
+    )
+    rest = np.flatnonzero(~direct & values.is_not_null().to_numpy())
+    if len(rest) == 0:
+        return out
+    slow = _slow_column(values.gather(rest), read.take(rest), fmt, timezone)
+    return out.with_columns(out[c].scatter(rest, slow[c]) for c in ("utc", *_FLAGS))
+
+
+_FLAGS = ("nomatch", "invalid", "gap", "ambiguous")
+
+
+def _slow_column(
+    values: pl.Series, read: _FastRead, fmt: DateFormat, timezone: str
+) -> pl.DataFrame:
+    """:func:`_parse_column` for ``values`` whose fast read (``read``) did not settle them:
+    the values not read fast go through ``fmt.regex`` (its groups extracted once), then the
+    wall-clock times are placed in ``timezone``."""
     raw = values.rename("raw").to_frame()
-    if fmt.regex == ISO.regex:
-        front = _fast_front(raw).with_columns(raw["raw"])
-        general = front.select((pl.col("raw").is_not_null() & ~pl.col("fast")).arg_true())
-        front = front.with_columns(
-            pl.col("fast").alias("matched"), pl.col("offset").is_not_null().alias("has_tz")
-        ).drop("fast")
-    else:
-        front = raw.select(
-            "raw",
-            pl.lit(False).alias("matched"),
-            pl.lit(None, pl.Datetime("us")).alias("local"),
-            pl.lit(None, pl.Int64).alias("offset"),
-            pl.lit(False).alias("has_tz"),
-        )
-        general = raw.select(pl.col("raw").is_not_null().arg_true())
+    local = pl.Series("local", read.micros, pl.Int64).cast(pl.Datetime("us"))
+    fast = pl.Series("fast", read.fast, pl.Boolean)
+    has_tz = pl.Series("has_tz", read.fast & read.has_tz, pl.Boolean)
+    front = raw.with_columns(  # an instant read fast is its own wall clock at offset 0
+        fast.alias("matched"),
+        pl.when(fast).then(local).alias("local"),
+        pl.when(has_tz).then(0).cast(pl.Int64).alias("offset"),
+        has_tz,
+    )
+    general = front.select((pl.col("raw").is_not_null() & ~pl.col("matched")).arg_true())
     rows = general.to_series()
     if len(rows):
         groups = raw[rows].select(pl.col("raw").str.extract_groups(fmt.regex).alias("groups"))
-        read = groups.select(**_general_front("groups", fmt))
+        parsed = groups.select(**_general_front("groups", fmt))
         front = front.with_columns(
-            front[name].scatter(rows, read[name])
+            front[name].scatter(rows, parsed[name])
             for name in ("matched", "local", "offset", "has_tz")
         )
-    local = pl.col("local")
-    has_tz = pl.col("has_tz")
-    aware = local.dt.replace_time_zone("UTC") - pl.duration(minutes=pl.col("offset"))
+    local_at = pl.col("local")
+    has_offset = pl.col("has_tz")
+    aware = local_at.dt.replace_time_zone("UTC") - pl.duration(minutes=pl.col("offset"))
     if timezone == "UTC":
-        naive = local.dt.replace_time_zone("UTC")
+        naive = local_at.dt.replace_time_zone("UTC")
         gap = pl.lit(False)
         ambiguous = pl.lit(False)
     else:
-        wall = pl.when(has_tz).then(None).otherwise(local)  # only naive values need the zone
+        wall = pl.when(has_offset).then(None).otherwise(local_at)  # only naive values need it
         early = wall.dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
         late = wall.dt.replace_time_zone(timezone, ambiguous="latest", non_existent="null")
         naive = early.dt.convert_time_zone("UTC")
-        gap = ~has_tz & local.is_not_null() & early.is_null()
-        ambiguous = ~has_tz & (early != late).fill_null(False)
-    utc = pl.when(has_tz).then(aware).otherwise(naive).dt.truncate("1s").cast(UTC_INSTANT)
+        gap = ~has_offset & local_at.is_not_null() & early.is_null()
+        ambiguous = ~has_offset & (early != late).fill_null(False)
+    utc = pl.when(has_offset).then(aware).otherwise(naive).dt.truncate("1s").cast(UTC_INSTANT)
     return front.select(
         utc.alias("utc"),
         (pl.col("raw").is_not_null() & ~pl.col("matched")).alias("nomatch"),
-        (pl.col("matched") & local.is_null()).alias("invalid"),
+        (pl.col("matched") & local_at.is_null()).alias("invalid"),
         gap.alias("gap"),
         ambiguous.alias("ambiguous"),
     )
@@ -347,22 +423,28 @@ def parse_instants(
     for c in present:
         parsed = _parse_column(df[c], fmt, timezone)
         outs.append(parsed["utc"].alias(c))
-        flags = parsed.select(pl.exclude("utc")).with_columns(df[ROW], df[c])
+        counts = parsed.select(pl.col(f).sum() for f in _FLAGS).row(0)
+        if not any(counts):
+            continue  # rows and messages only where a problem is
+        flags = parsed.select(_FLAGS).with_columns(df[ROW], df[c])
         label = labels.get(c, c)
-        bad = flags.filter(pl.col("nomatch")).head(problems.room)
-        for row, value in bad.select(ROW, c).iter_rows():
-            problems.add(row, label, f"cannot read '{value}' as a timestamp ({fmt.label})")
-        bad = flags.filter(pl.col("invalid")).head(problems.room)
-        for row, value in bad.select(ROW, c).iter_rows():
-            problems.add(row, label, f"'{value}' is not a valid date and time")
-        bad = flags.filter(pl.col("gap")).head(problems.room)
-        for row, value in bad.select(ROW, c).iter_rows():
-            problems.add(
-                row,
-                label,
-                f"'{value}' does not exist in {timezone} (the clocks skip that hour)",
-            )
-        n_amb = int(flags["ambiguous"].sum())
+        if counts[0]:
+            bad = flags.filter(pl.col("nomatch")).head(problems.room)
+            for row, value in bad.select(ROW, c).iter_rows():
+                problems.add(row, label, f"cannot read '{value}' as a timestamp ({fmt.label})")
+        if counts[1]:
+            bad = flags.filter(pl.col("invalid")).head(problems.room)
+            for row, value in bad.select(ROW, c).iter_rows():
+                problems.add(row, label, f"'{value}' is not a valid date and time")
+        if counts[2]:
+            bad = flags.filter(pl.col("gap")).head(problems.room)
+            for row, value in bad.select(ROW, c).iter_rows():
+                problems.add(
+                    row,
+                    label,
+                    f"'{value}' does not exist in {timezone} (the clocks skip that hour)",
+                )
+        n_amb = int(counts[3])
         if n_amb:
             first = flags.filter(pl.col("ambiguous"))[ROW][0]
             warnings.append(

@@ -8,6 +8,7 @@ row, column, reason, in the same order) on good and bad input alike.
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import partial
@@ -18,7 +19,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from tandem.analytics.frames import TICKETS
+from tandem.analytics.frames import TICKETS, UTC_INSTANT
 from tandem.ingest._common import (
     MISSING,
     ROW,
@@ -33,6 +34,14 @@ from tandem.ingest._common import (
     user_priority_table,
 )
 from tandem.ingest._common.canonical import pkey
+from tandem.ingest._common.instants import (
+    ISO,
+    ISO_8601,
+    DateFormat,
+    _general_front,
+    _month_starts,
+    parse_instants,
+)
 from tandem.ingest.errors import IngestError, Problems
 from tandem.ingest.generic import PRIORITIES
 
@@ -482,3 +491,214 @@ def test_finish_tickets_reports_duplicates_in_or_out_of_order() -> None:
         with pytest.raises(IngestError):
             finish_tickets(df, problems, {}, keep_text=False)
         assert any("duplicate ticket id" in p.reason for p in problems.items)
+
+
+# --- parse_instants -------------------------------------------------------------------------
+
+_OLD_ISO_FAST = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:Z|[+-][0-9]{2}:[0-9]{2})?$"
+)
+
+
+def old_fast_front(values: pl.DataFrame) -> pl.DataFrame:
+    """The ISO values read by slicing the strings (the path before the bytes were read)."""
+    value = pl.col("raw")
+
+    def part(start: int, length: int) -> pl.Expr:
+        return value.str.slice(start, length).cast(pl.Int64, strict=False)
+
+    parts = values.select(
+        value.str.contains(_OLD_ISO_FAST).fill_null(False).alias("shape"),
+        value.str.len_bytes().alias("length"),
+        part(0, 4).alias("year"),
+        part(5, 2).alias("month"),
+        part(8, 2).alias("day"),
+        part(11, 2).alias("hour"),
+        part(14, 2).alias("minute"),
+        part(17, 2).alias("second"),
+    )
+    year, month, day = pl.col("year"), pl.col("month"), pl.col("day")
+    hour, minute, second = pl.col("hour"), pl.col("minute"), pl.col("second")
+    index = (year.clip(0, 9_999) * 12 + month.clip(1, 12) - 1).fill_null(0)
+    starts = pl.lit(pl.Series(_month_starts().astype(np.int64)))
+    first, following = starts.gather(index), starts.gather(index + 1)
+    valid = (
+        pl.col("shape")
+        & month.is_between(1, 12)
+        & day.is_between(1, following - first)
+        & (hour <= 23)
+        & (minute <= 59)
+        & (second <= 59)
+    )
+    seconds = (first + day - 1) * 86_400 + hour * 3_600 + minute * 60 + second
+    length = pl.col("length")
+    if bool((parts["length"] == 25).any()):
+        east = part(20, 2) * 60 + part(23, 2)
+        signed = pl.when(value.str.slice(19, 1) == "-").then(-east).otherwise(east)
+        parts = parts.with_columns(values["raw"])
+    else:
+        signed = pl.lit(None, pl.Int64)
+    offset = pl.when(length == 19).then(None).when(length == 20).then(0).otherwise(signed)
+    return parts.select(
+        valid.fill_null(False).alias("fast"),
+        (seconds * 1_000_000).cast(pl.Datetime("us")).alias("local"),
+        offset.cast(pl.Int64).alias("offset"),
+    )
+
+
+def old_parse_column(values: pl.Series, fmt: DateFormat, timezone: str) -> pl.DataFrame:
+    raw = values.rename("raw").to_frame()
+    if fmt.regex == ISO.regex:
+        front = old_fast_front(raw).with_columns(raw["raw"])
+        general = front.select((pl.col("raw").is_not_null() & ~pl.col("fast")).arg_true())
+        front = front.with_columns(
+            pl.col("fast").alias("matched"), pl.col("offset").is_not_null().alias("has_tz")
+        ).drop("fast")
+    else:
+        front = raw.select(
+            "raw",
+            pl.lit(False).alias("matched"),
+            pl.lit(None, pl.Datetime("us")).alias("local"),
+            pl.lit(None, pl.Int64).alias("offset"),
+            pl.lit(False).alias("has_tz"),
+        )
+        general = raw.select(pl.col("raw").is_not_null().arg_true())
+    rows = general.to_series()
+    if len(rows):
+        groups = raw[rows].select(pl.col("raw").str.extract_groups(fmt.regex).alias("groups"))
+        read = groups.select(**_general_front("groups", fmt))
+        front = front.with_columns(
+            front[name].scatter(rows, read[name])
+            for name in ("matched", "local", "offset", "has_tz")
+        )
+    local = pl.col("local")
+    has_tz = pl.col("has_tz")
+    aware = local.dt.replace_time_zone("UTC") - pl.duration(minutes=pl.col("offset"))
+    if timezone == "UTC":
+        naive = local.dt.replace_time_zone("UTC")
+        gap = pl.lit(False)
+        ambiguous = pl.lit(False)
+    else:
+        wall = pl.when(has_tz).then(None).otherwise(local)
+        early = wall.dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
+        late = wall.dt.replace_time_zone(timezone, ambiguous="latest", non_existent="null")
+        naive = early.dt.convert_time_zone("UTC")
+        gap = ~has_tz & local.is_not_null() & early.is_null()
+        ambiguous = ~has_tz & (early != late).fill_null(False)
+    utc = pl.when(has_tz).then(aware).otherwise(naive).dt.truncate("1s").cast(UTC_INSTANT)
+    return front.select(
+        utc.alias("utc"),
+        (pl.col("raw").is_not_null() & ~pl.col("matched")).alias("nomatch"),
+        (pl.col("matched") & local.is_null()).alias("invalid"),
+        gap.alias("gap"),
+        ambiguous.alias("ambiguous"),
+    )
+
+
+def old_parse_instants(
+    df: pl.DataFrame,
+    canonical: list[str],
+    fmt: DateFormat,
+    timezone: str,
+    problems: Problems,
+    warnings: list[str],
+    labels: Mapping[str, str],
+) -> pl.DataFrame:
+    present = [c for c in canonical if c in df.columns]
+    outs = []
+    for c in present:
+        parsed = old_parse_column(df[c], fmt, timezone)
+        outs.append(parsed["utc"].alias(c))
+        flags = parsed.select(pl.exclude("utc")).with_columns(df[ROW], df[c])
+        label = labels.get(c, c)
+        bad = flags.filter(pl.col("nomatch")).head(problems.room)
+        for row, value in bad.select(ROW, c).iter_rows():
+            problems.add(row, label, f"cannot read '{value}' as a timestamp ({fmt.label})")
+        bad = flags.filter(pl.col("invalid")).head(problems.room)
+        for row, value in bad.select(ROW, c).iter_rows():
+            problems.add(row, label, f"'{value}' is not a valid date and time")
+        bad = flags.filter(pl.col("gap")).head(problems.room)
+        for row, value in bad.select(ROW, c).iter_rows():
+            problems.add(
+                row, label, f"'{value}' does not exist in {timezone} (the clocks skip that hour)"
+            )
+        n_amb = int(flags["ambiguous"].sum())
+        if n_amb:
+            first = flags.filter(pl.col("ambiguous"))[ROW][0]
+            warnings.append(
+                f"{label}: {n_amb} time(s) occur twice in {timezone} when clocks fall back "
+                f"(first on row {first}); read as the first occurrence"
+            )
+    return df.with_columns(outs)
+
+
+#: Well-formed values of each fast length, and every byte of them replaced by an odd one:
+#: digits' neighbours in ASCII, separators in the wrong place, spaces, letters, NUL, a
+#: non-ASCII digit or letter (more bytes: another length), a sign.
+_BASES = ["2024-02-29T23:59:59", "2024-02-29 23:59:59Z", "2024-10-27T01:30:00+05:30"]
+_ODD = ["/", ":", "0", "9", "a", " ", "T", "Z", "z", "+", "-", "\x00", "\u00e9", "\u0663", "."]
+TRICKY = [
+    *_BASES,
+    *(base[:i] + odd + base[i + 1 :] for base in _BASES for i in range(len(base)) for odd in _ODD),
+    *(f"{y}-{m}-{d}T{h}:00:00{tz}" for y, m, d, h, tz in itertools.product(
+        ["0000", "1900", "2000", "2023", "9999"], ["00", "01", "02", "04", "12", "13"],
+        ["00", "01", "28", "29", "30", "31", "32"], ["00", "23", "24"],
+        ["", "Z", "-00:00", "+14:00", "-99:59", "+ 1:00"],
+    )),
+    "2025-03-01T09:00:00\u00e9", "2025-03-01T09:00:\u00e9", "2025-03-01T09:00:0\u00e9",
+    "", None, "NA", "2025-03-31T02:30:00", "2025-10-26T02:30:00",
+]  # fmt: skip
+
+
+def instants_outcome(
+    function: Callable[..., pl.DataFrame], values: list[str | None], zone: str, limit: int
+) -> object:
+    df = pl.DataFrame(
+        {ROW: range(2, len(values) + 2), "at": values, "other": values[::-1]},
+        schema={ROW: pl.Int64, "at": pl.String, "other": pl.String},
+    )
+    problems, warnings = Problems("t.csv", limit=limit), list[str]()
+    frame = function(df, ["at", "other", "absent"], ISO_8601, zone, problems, warnings, {})
+    found = [(p.file, p.row, p.column, p.reason) for p in problems.items]
+    return frame, found, problems.truncated, warnings
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "Asia/Kolkata"])
+@pytest.mark.parametrize("limit", [3, 100_000])
+def test_parse_instants_matches_the_old_one_on_tricky_bytes(zone: str, limit: int) -> None:
+    new = instants_outcome(parse_instants, TRICKY, zone, limit)
+    old = instants_outcome(old_parse_instants, TRICKY, zone, limit)
+    assert same(new[0], old[0]) and new[1:] == old[1:]  # type: ignore[index]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/Chicago"])
+@pytest.mark.parametrize("mix", ["one length", "lengths and nulls", "everything"])
+def test_parse_instants_matches_the_old_one_over_many_blocks(zone: str, mix: str) -> None:
+    rng = np.random.default_rng(7)
+    seconds = rng.integers(0, 2_000_000_000, 150_000)
+    good = pl.Series(seconds * 1_000_000).cast(pl.Datetime("us"))
+    values = good.dt.to_string("%Y-%m-%dT%H:%M:%SZ")
+    if mix != "one length":
+        naive = good.dt.to_string("%Y-%m-%d %H:%M:%S")
+        offset = good.dt.to_string("%Y-%m-%dT%H:%M:%S-03:00")
+        pick = pl.Series(rng.integers(0, 4, len(values)))
+        values = (
+            pl.select(
+                pl.when(pick == 0)
+                .then(values)
+                .when(pick == 1)
+                .then(naive)
+                .when(pick == 2)
+                .then(offset)
+                .otherwise(None)
+            )
+            .to_series()
+            .cast(pl.String)
+        )
+    listed = values.to_list()
+    if mix == "everything":
+        for i, tricky in enumerate(TRICKY):
+            listed[(i * 97) % len(listed)] = tricky
+    new = instants_outcome(parse_instants, listed, zone, 1_000)
+    old = instants_outcome(old_parse_instants, listed, zone, 1_000)
+    assert same(new[0], old[0]) and new[1:] == old[1:]  # type: ignore[index]
