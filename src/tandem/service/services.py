@@ -21,7 +21,7 @@ from typing import Any
 
 import polars as pl
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from tandem.analytics.frames import HOLDS, TICKETS, UTC_INSTANT
@@ -106,6 +106,7 @@ def import_tickets(
         transaction.atomic(),
     ):
         context.request_id = outer.request_id  # one request's changes stay grouped
+        lock_engagement(engagement)
         # Written without the per-save audit hook and recorded once, below, with its final
         # counts: one audit record per import, whatever its size.
         ImportBatch.objects.bulk_create([batch])
@@ -129,6 +130,30 @@ def import_tickets(
         )
     report(100, summary(batch))
     return batch
+
+
+def lock_engagement(engagement: Engagement) -> None:
+    """Hold the engagement's row until the import's transaction ends; refuse if it is gone.
+
+    Tickets and holds have no database foreign key to their engagement (ADR 0002). Instead,
+    on PostgreSQL the import takes ``FOR KEY SHARE`` on the engagement row, the lock the
+    foreign key's own check took: imports into any engagements (the same one too) and
+    edits of the engagement go on beside it, but a deletion, which first takes
+    ``FOR UPDATE`` (``tandem.core.models.engagements.lock_for_deletion``), waits for the
+    import to commit and then deletes what it wrote. An import that waited for a deletion
+    finds no row and is refused with nothing written. SQLite has one writer at a time: a
+    plain read is all it needs.
+    """
+    lock = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {quote(Engagement._meta.db_table)} "
+            f"WHERE {quote(Engagement._meta.pk.column)} = %s{lock}",
+            [engagement.pk],
+        )
+        if cursor.fetchone() is None:
+            raise ImportRefused(f"the engagement {engagement} no longer exists")
 
 
 def summary(batch: ImportBatch) -> str:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import models, router, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 
+from tandem.core.access import RestrictedQuerySet
 from tandem.core.choices import (
     CLIENT_KINDS,
     ROLE_SIDES,
@@ -25,6 +26,34 @@ from tandem.core.models.organizations import validate_time_zone
 currency_code = RegexValidator(
     r"^[A-Z]{3}$", "Use a three-letter ISO 4217 currency code such as USD.", "invalid_currency"
 )
+
+
+class EngagementQuerySet(RestrictedQuerySet):
+    """The restricted queryset, whose ``delete()`` (the admin's bulk delete) locks first."""
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        with transaction.atomic(using=self.db):
+            lock_for_deletion(
+                self.model._base_manager.using(self.db).filter(pk__in=self.values("pk"))
+            )
+            return super().delete()
+
+    delete.alters_data = True  # type: ignore[attr-defined]
+    delete.queryset_only = True  # type: ignore[attr-defined]
+
+
+def lock_for_deletion(engagements: models.QuerySet) -> None:
+    """``SELECT ... FOR UPDATE`` on the engagement rows about to be deleted, in pk order.
+
+    Tickets and holds have no database foreign key to their engagement (ADR 0002). An
+    import holds ``FOR KEY SHARE`` on its engagement's row until it commits, so this waits
+    for every running import into these engagements; what Django's deletion collector then
+    lists (each statement of READ COMMITTED sees what committed before it) includes every
+    ticket and hold they wrote. An import that starts meanwhile waits for the deletion and
+    then finds its engagement gone. Call inside the deleting transaction. SQLite has one
+    writer at a time and no row locks: there Django leaves out ``FOR UPDATE``.
+    """
+    list(engagements.order_by("pk").select_for_update().values_list("pk", flat=True))
 
 
 class Engagement(ChangeLoggedModel):
@@ -51,6 +80,8 @@ class Engagement(ChangeLoggedModel):
     engagement_lookup = "pk"
     owner_lookup = None
 
+    objects = EngagementQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
         verbose_name = "engagement"
@@ -74,6 +105,15 @@ class Engagement(ChangeLoggedModel):
 
     def audit_engagement_id(self) -> int | None:
         return self.pk
+
+    def delete(self, using: str | None = None, keep_parents: bool = False) -> tuple[int, dict]:
+        """Delete the engagement and, by Django's cascade, everything in it; first wait for
+        any import into it to commit (``lock_for_deletion``)."""
+        using = using or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            if self.pk is not None:
+                lock_for_deletion(type(self)._base_manager.using(using).filter(pk=self.pk))
+            return super().delete(using=using, keep_parents=keep_parents)
 
     def clean(self) -> None:
         errors: dict[str, str] = {}

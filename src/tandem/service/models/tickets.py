@@ -107,11 +107,16 @@ class Ticket(EngagementBulkModel):
     )
     # Not indexed on its own: the unique (engagement, ticket_id) and the (engagement,
     # opened_at) indexes below both start with it and serve every lookup by engagement.
+    # No database constraint (ADR 0002): an import holds a key-share lock on the engagement
+    # row for its whole transaction and every engagement deletion takes FOR UPDATE on it
+    # first, so the deletion's collector sees every ticket an import committed; Django
+    # applies CASCADE itself.
     engagement = models.ForeignKey(
         "core.Engagement",
         on_delete=models.CASCADE,
         related_name="%(app_label)s_%(class)ss",
         db_index=False,
+        db_constraint=False,
     )
     # The import that last wrote this ticket (indexed by the foreign key: "what did this
     # import touch" and the hold replacement of the next import of the same tickets).
@@ -161,6 +166,14 @@ class Ticket(EngagementBulkModel):
 class TicketHold(EngagementBulkModel):
     """One interval a ticket spent on hold (awaiting the caller, a vendor, a change...)."""
 
+    # Indexed (the SLA engine's read and the list); no database constraint, for the reason
+    # and with the lock given on ``Ticket.engagement`` (ADR 0002).
+    engagement = models.ForeignKey(
+        "core.Engagement",
+        on_delete=models.CASCADE,
+        related_name="%(app_label)s_%(class)ss",
+        db_constraint=False,
+    )
     # No database constraint (ADR 0002): the import service, the only writer, inserts holds
     # only for the tickets it has just written, and Django's own CASCADE removes them with
     # their ticket.
