@@ -26,6 +26,7 @@ from tandem.ingest._common import (
     check_not_empty,
     check_text,
     check_timezone,
+    clean_iso,
     csv_header,
     empty_holds,
     finish_holds,
@@ -97,12 +98,13 @@ def read_generic(
         aliases["short_description"] = ()
     columns = resolve_columns(header, aliases, user)
     require(columns, [(c, columns.get(c, c)) for c, _ in REQUIRED], header, problems, "generic")
-    df = scan_csv(opened, columns, problems)
+    df = scan_csv(opened, columns, problems, raw=INSTANTS)
     check_not_empty(df, problems)
+    df, fast = clean_iso(df, INSTANTS)
     labels = {c: columns[c] for c in columns}
     warnings: list[str] = []
     df = mark_missing(df)
-    df = parse_instants(df, INSTANTS, ISO_8601, timezone, problems, warnings, labels)
+    df = parse_instants(df, INSTANTS, ISO_8601, timezone, problems, warnings, labels, fast=fast)
     table = user_priority_table(PRIORITIES, priority_map)
     df = map_priority(
         df, table, problems, warnings, labels.get("priority_raw", "priority"), "expected P1-P4"
@@ -145,8 +147,9 @@ def read_holds_csv(
         problems,
         "holds",
     )
-    df = scan_csv(opened, columns, problems)
+    df = scan_csv(opened, columns, problems, raw=("start", "end"))
     check_not_empty(df, problems)
+    df, fast = clean_iso(df, ("start", "end"))
     labels = dict(columns)
     warnings: list[str] = []
     missing_id = df.filter(pl.col("ticket_id").is_null()).head(problems.room)
@@ -155,7 +158,9 @@ def read_holds_csv(
     missing_start = df.filter(pl.col("start").is_null()).head(problems.room)
     for (row,) in missing_start.select(ROW).iter_rows():
         problems.add(row, labels["start"], "the hold start is missing")
-    df = parse_instants(df, ("start", "end"), ISO_8601, timezone, problems, warnings, labels)
+    df = parse_instants(
+        df, ("start", "end"), ISO_8601, timezone, problems, warnings, labels, fast=fast
+    )
     problems.raise_if_any()
     check_holds(df, tickets, problems, labels)
     problems.raise_if_any()

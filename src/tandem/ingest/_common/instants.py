@@ -13,6 +13,7 @@ import polars as pl
 
 from tandem.analytics.frames import UTC_INSTANT
 from tandem.ingest._common.base import ROW
+from tandem.ingest._common.sources import clean_values
 from tandem.ingest.errors import Problems
 
 # --- Instants ---------------------------------------------------------------------------
@@ -326,7 +327,31 @@ def _general_front(groups: str, fmt: DateFormat) -> dict[str, pl.Expr]:
     }
 
 
-def _parse_column(values: pl.Series, fmt: DateFormat, timezone: str) -> pl.DataFrame:
+def clean_iso(
+    df: pl.DataFrame, canonical: Sequence[str]
+) -> tuple[pl.DataFrame, dict[str, _FastRead]]:
+    """Clean the ``canonical`` columns that ``scan_csv`` left raw (``raw=``) as it cleans
+    the others (strip, missing-value cells as nulls), reading them with the ISO fast path
+    first: a value it reads is clean already (an ASCII digit first, a digit or ``Z`` last;
+    no missing-value marker looks like that), so only the others are cleaned. Returns the
+    frame and the fast reads, for ``parse_instants(..., fast=)`` with an ISO format."""
+    reads: dict[str, _FastRead] = {}
+    cleaned = []
+    for c in canonical:
+        if c not in df.columns:
+            continue
+        values = df.get_column(c)
+        read = _fast_iso(values)
+        reads[c] = read
+        rest = np.flatnonzero(~read.fast & values.is_not_null().to_numpy())
+        if len(rest):
+            cleaned.append(values.clone().scatter(rest, clean_values(values.gather(rest))))
+    return (df.with_columns(cleaned) if cleaned else df), reads
+
+
+def _parse_column(
+    values: pl.Series, fmt: DateFormat, timezone: str, read: _FastRead | None = None
+) -> pl.DataFrame:
     """One raw string column read: ``utc`` (the instant, whole seconds) and the flags
     ``nomatch`` (not of the format's shape), ``invalid`` (no such date or time), ``gap``
     (naive time that does not exist in ``timezone``), ``ambiguous`` (naive time that occurs
@@ -336,7 +361,10 @@ def _parse_column(values: pl.Series, fmt: DateFormat, timezone: str) -> pl.DataF
     an offset (any, in UTC) are instants at once. The rest (other shapes, wall-clock times
     in another zone) go through :func:`_slow_column`, only those rows."""
     n = len(values)
-    read = _fast_iso(values) if fmt.regex == ISO.regex else _FastRead.nothing(n)
+    if fmt.regex != ISO.regex:
+        read = _FastRead.nothing(n)
+    elif read is None:
+        read = _fast_iso(values)
     direct = read.fast & (read.has_tz | (timezone == "UTC"))
     if not direct.any():
         return _slow_column(values, read, fmt, timezone)
@@ -411,17 +439,20 @@ def parse_instants(
     problems: Problems,
     warnings: list[str],
     labels: Mapping[str, str],
+    *,
+    fast: Mapping[str, _FastRead] | None = None,
 ) -> pl.DataFrame:
     """Replace each of the ``canonical`` string columns of ``df`` by UTC instants.
 
     Values without an offset are wall-clock times in ``timezone``. A time that occurs twice
     (the hour repeated when clocks fall back) is read as the first occurrence, with a
     warning; one that does not exist (skipped when clocks spring forward) is a problem.
+    ``fast``: the columns' fast reads from :func:`clean_iso` (not made again).
     """
     present = [c for c in canonical if c in df.columns]
     outs = []
     for c in present:
-        parsed = _parse_column(df[c], fmt, timezone)
+        parsed = _parse_column(df[c], fmt, timezone, (fast or {}).get(c))
         outs.append(parsed["utc"].alias(c))
         counts = parsed.select(pl.col(f).sum() for f in _FLAGS).row(0)
         if not any(counts):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -175,9 +175,19 @@ FORMAT_NAMES = {
 }
 
 
-def scan_csv(opened: Opened, columns: Mapping[str, str], problems: Problems) -> pl.DataFrame:
+def scan_csv(
+    opened: Opened,
+    columns: Mapping[str, str],
+    problems: Problems,
+    *,
+    raw: Collection[str] = (),
+) -> pl.DataFrame:
     """Read only ``columns`` (canonical -> file column) as strings, renamed to canonical,
-    with missing-value cells as nulls and a ``_row`` column (header = row 1)."""
+    with missing-value cells as nulls and a ``_row`` column (header = row 1).
+
+    The columns named in ``raw`` are left as read (not stripped, missing-value cells kept):
+    the caller cleans them, e.g. with ``instants.clean_iso``, which cleans only the values
+    its fast path cannot read (cleaning a million values costs more than reading them)."""
     try:
         # Fast path: strict UTF-8 (lossy decoding costs about a third of the scan) and the
         # row numbers counted by the reader itself, the values stripped in the same query.
@@ -189,13 +199,13 @@ def scan_csv(opened: Opened, columns: Mapping[str, str], problems: Problems) -> 
             .select(
                 pl.col(ROW), *[pl.col(col).alias(canonical) for canonical, col in columns.items()]
             )
-            .with_columns(_strip(pl.col(canonical)) for canonical in columns)
+            .with_columns(_strip(pl.col(c)) for c in columns if c not in raw)
             .collect()
         )
     except pl.exceptions.PolarsError:
         df = None
     if df is not None and df.columns == [ROW, *columns] and df.schema[ROW] == pl.get_index_type():
-        return _null_missing(df)
+        return _null_missing(df, raw)
     try:
         df = (
             _lazy_csv(opened, "utf8-lossy", row_index=False)
@@ -206,7 +216,7 @@ def scan_csv(opened: Opened, columns: Mapping[str, str], problems: Problems) -> 
     except pl.exceptions.PolarsError as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise problems.fail(None, None, f"not a readable CSV file: {first}") from None
-    return clean_strings(df)
+    return clean_strings(df, raw)
 
 
 def _lazy_csv(opened: Opened, encoding: str, *, row_index: bool) -> pl.LazyFrame:
@@ -227,18 +237,32 @@ def _strip(expr: pl.Expr) -> pl.Expr:
     return expr.str.strip_chars()
 
 
-def clean_strings(df: pl.DataFrame) -> pl.DataFrame:
-    """Strip every string column and null its missing-value cells (:data:`MISSING`)."""
-    text = [c for c, t in df.schema.items() if t == pl.String]
+def clean_strings(df: pl.DataFrame, raw: Collection[str] = ()) -> pl.DataFrame:
+    """Strip every string column (but those in ``raw``) and null its missing-value cells
+    (:data:`MISSING`)."""
+    text = [c for c, t in df.schema.items() if t == pl.String and c not in raw]
     if not text:
         return df
-    return _null_missing(df.with_columns(_strip(pl.col(c)) for c in text))
+    return _null_missing(df.with_columns(_strip(pl.col(c)) for c in text), raw)
 
 
-def _null_missing(df: pl.DataFrame) -> pl.DataFrame:
-    """Null the cells of stripped string columns that are in :data:`MISSING`; only the
-    columns that have any are rewritten (a membership test is far cheaper than a rewrite)."""
-    text = [c for c, t in df.schema.items() if t == pl.String]
+def clean_values(values: pl.Series) -> pl.Series:
+    """``values`` (strings) stripped, with missing-value cells (:data:`MISSING`) as nulls."""
+    return (
+        values.to_frame("v")
+        .select(
+            pl.when(_strip(pl.col("v")).is_in(MISSING)).then(None).otherwise(_strip(pl.col("v")))
+        )
+        .to_series()
+        .rename(values.name)
+    )
+
+
+def _null_missing(df: pl.DataFrame, raw: Collection[str] = ()) -> pl.DataFrame:
+    """Null the cells of stripped string columns (but those in ``raw``) that are in
+    :data:`MISSING`; only the columns that have any are rewritten (a membership test is far
+    cheaper than a rewrite)."""
+    text = [c for c, t in df.schema.items() if t == pl.String and c not in raw]
     if not text or df.height == 0:
         return df
     found = df.select(pl.col(c).is_in(MISSING).any() for c in text).row(0)

@@ -25,6 +25,7 @@ from tandem.ingest._common import (
     ROW,
     Opened,
     check_holds,
+    clean_iso,
     clean_strings,
     finish_tickets,
     map_priority,
@@ -702,3 +703,68 @@ def test_parse_instants_matches_the_old_one_over_many_blocks(zone: str, mix: str
     new = instants_outcome(parse_instants, listed, zone, 1_000)
     old = instants_outcome(old_parse_instants, listed, zone, 1_000)
     assert same(new[0], old[0]) and new[1:] == old[1:]  # type: ignore[index]
+
+
+# --- scan_csv(raw=...) + clean_iso --------------------------------------------------------
+
+_PADS = [("", ""), (" ", ""), ("", " "), ("\t", "\t"), ("\u3000", "\u00a0"), ("\u2003", "")]
+PADDED = [
+    *(f"{left}{value}{right}" for i, value in enumerate(TRICKY[:400:7]) if value is not None
+      for left, right in [_PADS[i % len(_PADS)]]),
+    *MISSING, " NA ", "\u00a0null", "  ", "?", "", "2025-03-01T09:00:00Z",
+]  # fmt: skip
+
+
+def _csv(values: list[str]) -> bytes:
+    def quoted(value: str) -> str:
+        return '"' + value.replace('"', '""') + '"'
+
+    lines = ["id,start,end"]
+    for i, value in enumerate(values):
+        lines.append(f"{i},{quoted(value)},{quoted(values[-1 - i])}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin"])
+@pytest.mark.parametrize("lossy", [False, True])
+def test_clean_iso_after_a_raw_scan_matches_the_old_scan_and_parse(zone: str, lossy: bool) -> None:
+    data = _csv(PADDED)
+    if lossy:  # invalid UTF-8 somewhere: the scan's lossy path
+        data = data.replace(b"0,", b"\xff,", 1)
+    columns = {"ticket_id": "id", "start": "start", "end": "end"}
+    names = ("start", "end")
+
+    def new() -> object:
+        opened = open_source(io.BytesIO(data), "h.csv")
+        df = scan_csv(opened, columns, Problems("h.csv"), raw=names)
+        df, fast = clean_iso(df, names)
+        problems, warnings = Problems("h.csv", limit=100_000), list[str]()
+        parsed = parse_instants(df, names, ISO_8601, zone, problems, warnings, {}, fast=fast)
+        return df, parsed, [(p.row, p.column, p.reason) for p in problems.items], warnings
+
+    def old() -> object:
+        opened = open_source(io.BytesIO(data), "h.csv")
+        df = old_scan_csv(opened, columns, Problems("h.csv"))
+        problems, warnings = Problems("h.csv", limit=100_000), list[str]()
+        parsed = old_parse_instants(df, list(names), ISO_8601, zone, problems, warnings, {})
+        return df, parsed, [(p.row, p.column, p.reason) for p in problems.items], warnings
+
+    got, expected = new(), old()
+    assert same(got[0], expected[0]) and same(got[1], expected[1])  # type: ignore[index]
+    assert got[2:] == expected[2:]  # type: ignore[index]
+    assert any("cannot read" in reason for _, _, reason in got[2])  # type: ignore[index]
+
+
+@pytest.mark.parametrize("data", CSV_FILES, ids=range(len(CSV_FILES)))
+def test_a_raw_scan_then_clean_iso_matches_the_old_scan(data: bytes) -> None:
+    columns = {"ticket_id": "id", "opened_at": "when", "group": "who"}
+    new = outcome(scan_csv, open_source(io.BytesIO(data), "f.csv"), columns, Problems("f.csv"))
+    raw = outcome(
+        partial(scan_csv, raw=("opened_at",)),
+        open_source(io.BytesIO(data), "f.csv"),
+        columns,
+        Problems("f.csv"),
+    )
+    if isinstance(raw, pl.DataFrame):
+        raw = clean_iso(raw, ("opened_at", "absent"))[0]
+    assert same(raw, new), (raw, new)
