@@ -174,8 +174,8 @@ class _FastRead:
     """What the fast path read, one entry per value: ``fast`` (true: of the common shape with
     a valid date and time; the rest is left to the general path), ``has_tz`` (it carries
     ``Z`` or an offset) and ``micros``: microseconds from 1970-01-01 of the instant when the
-    value has an offset, of the wall-clock time when it has none (meaningless where not
-    ``fast``)."""
+    value has an offset, of the wall-clock time when it has none (both meaningless where
+    not ``fast``)."""
 
     fast: npt.NDArray[np.bool_]
     micros: npt.NDArray[np.int64]
@@ -208,7 +208,14 @@ def _fast_iso(values: pl.Series) -> _FastRead:
         count = int(of_length.sum())
         if count == 0:
             continue
-        part = values if count == n else values.filter(of_length)
+        if count == n:
+            part = values
+        elif count + values.null_count() == n:
+            # every value this long, some cells empty: read the column whole, the empty
+            # cells as NUL bytes (not of the shape), rather than gather and scatter the rest
+            part, count = values.fill_null("\0" * length), n
+        else:
+            part = values.filter(of_length)
         matrix = part.cast(pl.Binary).bin.reinterpret(dtype=pl.Array(pl.UInt8, length)).to_numpy()
         if matrix.dtype != np.uint8 or matrix.shape != (count, length):
             continue  # not the bytes expected: the general path reads these values
