@@ -208,15 +208,17 @@ def _fast_iso(values: pl.Series) -> _FastRead:
         count = int(of_length.sum())
         if count == 0:
             continue
+        shape = pl.Array(pl.UInt8, length)
         if count == n:
-            part = values
+            bytes_ = values.cast(pl.Binary).bin.reinterpret(dtype=shape)
         elif count + values.null_count() == n:
             # every value this long, some cells empty: read the column whole, the empty
             # cells as NUL bytes (not of the shape), rather than gather and scatter the rest
-            part, count = values.fill_null("\0" * length), n
+            bytes_ = values.cast(pl.Binary).bin.reinterpret(dtype=shape)
+            bytes_, count = bytes_.fill_null(pl.Series([[0] * length], dtype=shape)), n
         else:
-            part = values.filter(of_length)
-        matrix = part.cast(pl.Binary).bin.reinterpret(dtype=pl.Array(pl.UInt8, length)).to_numpy()
+            bytes_ = values.filter(of_length).cast(pl.Binary).bin.reinterpret(dtype=shape)
+        matrix = bytes_.to_numpy()
         if matrix.dtype != np.uint8 or matrix.shape != (count, length):
             continue  # not the bytes expected: the general path reads these values
         got = _FastRead(
@@ -231,10 +233,10 @@ def _fast_iso(values: pl.Series) -> _FastRead:
             return got
         if read is None:
             read = _FastRead.nothing(n)
-        rows = of_length.arg_true().to_numpy()
-        read.fast[rows] = got.fast
-        read.micros[rows] = got.micros
-        read.has_tz[rows] = got.has_tz
+        at = of_length.arg_true().to_numpy()
+        read.fast[at] = got.fast
+        read.micros[at] = got.micros
+        read.has_tz[at] = got.has_tz
     return read if read is not None else _FastRead.nothing(n)
 
 
@@ -247,37 +249,41 @@ def _read_bytes(
     fast = (chars[10] == ord("T")) | (chars[10] == ord(" "))
     for position, char in _FIXED:
         fast &= chars[position] == ord(char)
+    tens_at, ones_at = _PAIRS[length]
     zero = np.uint8(ord("0"))
-
-    def number(*positions: int) -> npt.NDArray[np.int32]:
-        value: npt.NDArray[np.int32] = np.zeros(len(fast), np.int32)
-        for position in positions:
-            digit = chars[position] - zero  # a byte below '0' wraps around to over 9
-            np.logical_and(fast, digit <= 9, out=fast)
-            value *= 10
-            value += digit
-        return value
-
-    year, month, day = number(0, 1, 2, 3), number(5, 6), number(8, 9)
-    hour, minute, second = number(11, 12), number(14, 15), number(17, 18)
-    # Where the bytes are not digits the numbers are nonsense but bounded: the lookups stay
-    # in the table and the row is not fast anyway.
+    tens = chars[tens_at] - zero  # one row per two-digit field; below '0' wraps to over 9
+    ones = chars[ones_at] - zero
+    fast &= (np.maximum(tens, ones) <= 9).all(axis=0)
+    # Where the bytes are not digits the fields are nonsense (uint8 wraps around) but
+    # bounded: the lookups stay in the table and the row is not fast anyway.
+    fields = tens * np.uint8(10) + ones
+    year = fields[0].astype(np.int32) * 100 + fields[1]
+    month, day, hour, minute, second = fields[2], fields[3], fields[4], fields[5], fields[6]
     starts = _month_starts()
     index = np.minimum(year, 9_999) * 12 + np.clip(month, 1, 12) - 1
     first = starts[index]
-    fast &= (month >= 1) & (month <= 12) & (day >= 1) & (day <= starts[index + 1] - first)
+    fast &= (month - np.uint8(1) <= 11) & (day >= 1) & (day <= starts[index + 1] - first)
     fast &= (hour <= 23) & (minute <= 59) & (second <= 59)
-    seconds = hour * 3_600 + minute * 60 + second
+    seconds = hour.astype(np.int32) * 3_600 + minute.astype(np.int32) * 60 + second
     if length == 20:
         fast &= chars[19] == ord("Z")
     elif length == 25:
         sign = chars[19]
         fast &= ((sign == ord("+")) | (sign == ord("-"))) & (chars[22] == ord(":"))
-        east = number(20, 21) * 60 + number(23, 24)
+        east = fields[7].astype(np.int32) * 60 + fields[8]
         seconds -= np.where(sign == ord("-"), -east, east) * 60
     micros = (first + day - 1).astype(np.int64) * 86_400 + seconds
     micros *= _MICROS
     return fast, micros
+
+
+#: The two-digit fields' byte positions by length (tens, ones): the year's two halves,
+#: month, day, hour, minute, second, and the offset's hours and minutes.
+_PAIRS: dict[int, tuple[list[int], list[int]]] = {
+    19: ([0, 2, 5, 8, 11, 14, 17], [1, 3, 6, 9, 12, 15, 18]),
+    20: ([0, 2, 5, 8, 11, 14, 17], [1, 3, 6, 9, 12, 15, 18]),
+    25: ([0, 2, 5, 8, 11, 14, 17, 20, 23], [1, 3, 6, 9, 12, 15, 18, 21, 24]),
+}
 
 
 def _general_front(groups: str, fmt: DateFormat) -> dict[str, pl.Expr]:
