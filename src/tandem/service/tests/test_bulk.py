@@ -247,3 +247,62 @@ def test_a_large_first_import_analyzes_both_tables_after_commit(
     with django_capture_on_commit_callbacks() as callbacks:  # a re-import: none
         store(world, world.e1, tickets, holds, copy=True, monkeypatch=monkeypatch)
     assert not callbacks
+
+
+@on_postgres
+def test_a_reimport_rewrites_only_the_holds_that_changed(world, monkeypatch) -> None:
+    """The COPY path keeps a ticket's stored holds when the file has exactly them, in the
+    same order; any other ticket of the file has its holds replaced. What reads back is
+    what the generic path (which replaces them all) stores."""
+    monkeypatch.setattr(bulk_postgres, "COPY_CHUNK", 40)
+    tickets, holds = frames(300)
+    for engagement, copy in ((world.e1, True), (world.e2, False)):
+        store(world, engagement, tickets, holds, copy=copy, monkeypatch=monkeypatch)
+    before = dict(
+        TicketHold.objects.filter(engagement=world.e1).values_list("pk", "ticket__ticket_id")
+    )
+    ids = tickets["ticket_id"]
+    # Each ticket with holds has three, the first two tied on start (frames()).
+    shifted, swapped, dropped, emptied = ids[0], ids[3], ids[6], ids[9]
+    gained = ids[1]  # had none
+    ticket = pl.col("ticket_id")
+    rows = holds.with_row_index("n")
+    later = (
+        rows.filter(ticket == shifted)
+        .sort("n")
+        .with_columns(
+            end=pl.when(pl.int_range(pl.len()) == 2)
+            .then(pl.col("end") + timedelta(seconds=1))
+            .otherwise(pl.col("end"))
+        )
+    )
+    tie = rows.filter(ticket == swapped).sort("n")
+    tie = tie.with_columns(n=tie["n"].gather([1, 0, 2]))  # the tie, in the other order
+    fewer = rows.filter(ticket == dropped).sort("n").head(2)
+    extra = pl.DataFrame(
+        {"n": [10**6], "ticket_id": [gained], "start": [datetime(2025, 3, 1, tzinfo=UTC)],
+         "end": [None]},
+        schema={"n": pl.UInt32, **HOLDS},
+    )  # fmt: skip
+    touched = [shifted, swapped, dropped, emptied, gained]
+    new_holds = (
+        pl.concat([rows.filter(~ticket.is_in(touched)), later, tie, fewer, extra])
+        .sort("n", maintain_order=True)
+        .drop("n")
+    )
+    for engagement, copy in ((world.e1, True), (world.e2, False)):
+        batch = store(world, engagement, tickets, new_holds, copy=copy, monkeypatch=monkeypatch)
+        assert counts(batch) == (0, 300, new_holds.height)
+    copied, generic = stored(world.e1), stored(world.e2)
+    assert_frame_equal(copied[1], generic[1])
+    assert_frame_equal(
+        copied[1], new_holds.with_row_index().sort("ticket_id", "start", "index").drop("index")
+    )
+    after = dict(
+        TicketHold.objects.filter(engagement=world.e1).values_list("pk", "ticket__ticket_id")
+    )
+    kept = {pk for pk in after if pk in before}
+    assert {after[pk] for pk in kept}.isdisjoint(touched)
+    assert len(kept) == holds.filter(~ticket.is_in(touched)).height  # the rest untouched
+    assert {after[pk] for pk in after.keys() - kept} == {shifted, swapped, dropped, gained}
+    assert Ticket.objects.filter(engagement=world.e1, batch__file_name="export.csv").count() == 300
