@@ -15,7 +15,8 @@ with 1-3 holds) and times:
   transaction: what storing the rows an import stores costs with nothing else to do;
 * ``first import``: ``import_tickets`` of the frames into an empty engagement (checks,
   tickets, holds, audit record, commit, statistics);
-* ``re-import``: the same frames again: every ticket updated, every hold replaced.
+* ``re-import``: the same frames again: every ticket updated (it points to the new
+  import), every hold compared with the stored ones and, being the same, left as it is.
 
 The COPY of the ticket rows alone is printed too, with the ratios against it: a stricter
 yardstick, since the import writes the holds as well.
