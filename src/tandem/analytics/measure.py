@@ -51,6 +51,7 @@ from tandem.analytics.clocks import (
     _position as position_unchecked,
 )
 from tandem.analytics.frames import MEASUREMENTS, empty
+from tandem.analytics.matching import match_holds, some_ids
 from tandem.analytics.policy import METRICS, Policy
 
 #: Which ticket column stops each metric's clock.
@@ -60,7 +61,6 @@ STOPS = {"response": "responded_at", "resolution": "resolved_at"}
 #: No real instant is that early: it would fail the checks before it could be mistaken.
 _MISSING = -(2**63 // 1_000_000)
 _MISSING_MICROS = _MISSING * 1_000_000
-_SEED = 0x7A4D  # any fixed seed: hashes never leave one call
 
 
 def measure(
@@ -74,11 +74,12 @@ def measure(
     Raises ``ValueError`` for input the engine cannot measure honestly: duplicate ticket ids,
     a missing ``opened_at``, a response or resolution before the opening, naive instants.
     """
-    _check_columns(tickets)
-    # Ids are gathered millions of times: one buffer gathers several times faster than the
-    # chunks a Parquet or CSV reader leaves behind.
-    tickets = tickets.with_columns(tickets["ticket_id"].rechunk())
-    holds = holds.with_columns(holds["ticket_id"].rechunk())
+    _check_columns(tickets, holds)
+    # Every column is read several times over, ids are gathered millions of times: one
+    # buffer per column is several times faster than the chunks a Parquet or CSV reader
+    # leaves behind, and costs one copy of the columns measured.
+    tickets = tickets.select("ticket_id", "priority", "opened_at", *STOPS.values()).rechunk()
+    holds = holds.select("ticket_id", "start", "end").rechunk()
     # Matching holds to tickets is mostly Polars work outside the GIL: it runs in a thread
     # beside the clocks, which are mostly numpy work outside the GIL too.
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -88,11 +89,13 @@ def measure(
         except ValueError:
             matching.result()  # the holds' problems (and duplicate ids) are reported first
             raise
+        if clocks is None:
+            matching.result()
+            return empty(MEASUREMENTS)
+        cells = _Cells.of(tickets["ticket_id"], clocks.plan, clocks.missing)
         grouped = matching.result()
-    if clocks is None:
-        return empty(MEASUREMENTS)
 
-    plan, axis, opened, missing = clocks.plan, clocks.axis, clocks.opened, clocks.missing
+    plan, axis, opened = clocks.plan, clocks.axis, clocks.opened
     elapsed: list[Seconds | None] = []
     for m, metric in enumerate(clocks.metrics):
         if metric is None:
@@ -102,7 +105,7 @@ def measure(
         if plan.pauses[m].any() and len(grouped.ticket):
             seconds -= _held(axis, grouped, plan, m, opened, metric.stop, metric.table)
         elapsed.append(seconds)
-    return _rows(tickets["ticket_id"], plan, elapsed, missing)
+    return cells.frame(elapsed)
 
 
 class _Metric(NamedTuple):
@@ -126,13 +129,13 @@ class _Clocks:
 def _clocks(tickets: pl.DataFrame, policy: Policy, as_of: datetime | None) -> _Clocks | None:
     if tickets["opened_at"].null_count():
         nothing = tickets.filter(pl.col("opened_at").is_null())["ticket_id"]
-        raise ValueError(f"tickets: no opened_at for {_some(nothing)}")
+        raise ValueError(f"tickets: no opened_at for {some_ids(nothing)}")
     opened, *stops = _micros(tickets, "opened_at", *STOPS.values())
     missing = [stop == _MISSING_MICROS for stop in stops]
     for column, stop, gone in zip(STOPS.values(), stops, missing, strict=True):
         if bool(np.any((stop < opened) & ~gone)):  # in microseconds, as written
             early = tickets.filter(pl.col(column) < pl.col("opened_at"))["ticket_id"]
-            raise ValueError(f"tickets: {column} before opened_at for {_some(early)}")
+            raise ValueError(f"tickets: {column} before opened_at for {some_ids(early)}")
     now = _as_of_seconds(as_of)
     plan = _Plan.of(policy, tickets["priority"])
     if plan is None:
@@ -272,151 +275,101 @@ def _held(
     return held_within(axis, moved, low, high, len(opened))
 
 
-def _rows(
-    ids: pl.Series,
-    plan: _Plan,
-    elapsed: list[Seconds | None],
-    missing: list[NDArray[np.bool_]] | None,
-) -> pl.DataFrame:
-    """The MEASUREMENTS frame: two cells per ticket (its priority's targets in policy order),
-    flattened, the cells without a row (no target; no end and no as_of) dropped."""
-    n = len(ids)
-    code = plan.code
-    cells = np.zeros((n, 2), dtype=bool)
-    seconds = np.zeros((n, 2), dtype=np.int64)
-    target = np.zeros((n, 2), dtype=np.int8)
-    swap = plan.swap.take(code) if plan.swap.any() else None
-    for m, values in enumerate(elapsed):
-        if values is None:
-            continue
-        has = plan.has[m].take(code)
-        if missing is not None:
-            has &= ~missing[m]
-        which = plan.target[m].take(code)
-        if swap is None:
-            cells[:, m], seconds[:, m], target[:, m] = has, values, which
-        else:
-            column = np.where(swap, 1 - m, m)
-            rows = np.arange(n)
-            cells[rows, column], seconds[rows, column], target[rows, column] = has, values, which
-    flat = cells.ravel()
-    if flat.all():
-        cell = np.arange(2 * n, dtype=np.int64)
-        values, targets = seconds.ravel(), target.ravel()
-    else:
-        cell = np.flatnonzero(flat)
-        values, targets = seconds.ravel().take(cell), target.ravel().take(cell)
-    metric = plan.metric.take(targets) if swap is not None else (cell & 1).astype(np.int8)
-    within = plan.within.take(targets)
-    return pl.DataFrame(
-        {
-            "ticket_id": ids.gather(cell >> 1),
-            "metric": _METRIC_NAMES.gather(metric),
-            "elapsed_seconds": values,
-            "target_seconds": within,
-            "met": values <= within,
-        },
-        schema=MEASUREMENTS,
-    )
+@dataclass(frozen=True)
+class _Cells:
+    """The MEASUREMENTS rows but their seconds: two cells per ticket (its priority's targets
+    in policy order), flattened, the cells without a row (no target; no end and no as_of)
+    dropped. Built while the holds are still being matched; :meth:`frame` adds the seconds."""
+
+    cell: NDArray[np.int64] | None  # the kept cells (ticket row * 2 + column); None: all
+    column_metric: NDArray[np.int8] | None  # per ticket and column, the metric; None: m = column
+    ids: pl.Series
+    metric: pl.Series
+    within: Seconds
+
+    @classmethod
+    def of(cls, ids: pl.Series, plan: _Plan, missing: list[NDArray[np.bool_]] | None) -> _Cells:
+        n = len(ids)
+        code = plan.code.astype(np.intp)
+        cells = np.zeros((n, 2), dtype=bool)
+        target = np.zeros((n, 2), dtype=np.intp)
+        swap = plan.swap.take(code) if plan.swap.any() else None
+        rows = np.arange(n) if swap is not None else None
+        for m in range(len(METRICS)):
+            has = plan.has[m].take(code)
+            if not has.any():
+                continue
+            if missing is not None:
+                has &= ~missing[m]
+            which = plan.target[m].take(code)
+            if rows is None or swap is None:
+                cells[:, m], target[:, m] = has, which
+            else:
+                column = np.where(swap, 1 - m, m)
+                cells[rows, column], target[rows, column] = has, which
+        flat = cells.ravel()
+        targets = target.ravel()
+        cell: NDArray[np.int64] | None = None
+        if not flat.all():
+            cell = np.flatnonzero(flat).astype(np.int64)
+            targets = targets.take(cell)
+        everything = np.arange(2 * n, dtype=np.int64) if cell is None else cell
+        metric = plan.metric.take(targets) if swap is not None else (everything & 1)
+        return cls(
+            cell=cell,
+            column_metric=None if swap is None else np.where(swap, 1, 0).astype(np.int8),
+            ids=ids.gather(pl.Series(everything >> 1, dtype=pl.UInt32))
+            if n < 2**31
+            else ids.gather(everything >> 1),
+            metric=_METRIC_NAMES.gather(pl.Series(metric.astype(np.uint32))),
+            within=plan.within.take(targets),
+        )
+
+    def frame(self, elapsed: list[Seconds | None]) -> pl.DataFrame:
+        """The MEASUREMENTS frame, with each metric's seconds per ticket (None: no target)."""
+        n = len(elapsed[0]) if elapsed[0] is not None else len(elapsed[1])  # type: ignore[arg-type]
+        seconds = np.zeros((n, 2), dtype=np.int64)
+        for m, values in enumerate(elapsed):
+            if values is None:
+                continue
+            if self.column_metric is None:
+                seconds[:, m] = values
+            else:
+                column = np.where(self.column_metric, 1 - m, m)
+                seconds[np.arange(n), column] = values
+        flat = seconds.ravel()
+        values = flat if self.cell is None else flat.take(self.cell)
+        return pl.DataFrame(
+            {
+                "ticket_id": self.ids,
+                "metric": self.metric,
+                "elapsed_seconds": values,
+                "target_seconds": self.within,
+                "met": values <= self.within,
+            },
+            schema=MEASUREMENTS,
+        )
 
 
 _METRIC_NAMES = pl.Series(METRICS, dtype=pl.String())
 
 
-def _match(ids: pl.Series, hold_ids: pl.Series) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Each hold's index and its ticket's row, for the holds whose ticket is in ``ids``,
-    grouped by ticket (each ticket's holds adjacent, in their order in the frame). Raises
-    ``ValueError`` on duplicate ticket ids.
-
-    One sort does it all: each ticket and each hold becomes a 64-bit key, the high bits of
-    its id's hash above its index (tickets before holds), so after sorting a ticket's holds
-    follow it and two tickets with equal high bits sit side by side. Distinct high bits prove
-    distinct ids; equal ones are compared as strings (a duplicate, or a collision whose holds
-    are then matched by an exact join). A hold taken for the ticket before it is checked
-    string to string too: a collision never matches the wrong ticket.
-    """
-    n, m = len(ids), len(hold_ids)
-    bits = max((n + m).bit_length(), 1)
-    low = np.uint64((1 << bits) - 1)
-    keys = np.empty(n + m, dtype=np.uint64)
-    np.bitwise_and(_hashes(ids).to_numpy(), ~low, out=keys[:n])
-    keys[:n] |= np.arange(n, dtype=np.uint64)
-    np.bitwise_and(_hashes(hold_ids).to_numpy(), ~low, out=keys[n:])
-    keys[n:] |= np.arange(n, n + m, dtype=np.uint64)
-    keys = pl.Series(keys).sort().to_numpy()
-    index = (keys & low).astype(np.int64)
-    keys = keys >> np.uint64(bits)
-    ticket = index < n
-    shared = keys[1:] == keys[:-1]
-    shared &= ticket[1:]  # and so ticket[:-1]: tickets sort before holds
-    clashing = np.zeros(0, dtype=np.uint64)
-    if shared.any():
-        clashing = np.unique(keys[1:][shared])
-        rows = np.flatnonzero(ticket & np.isin(keys, clashing))
-        if ids.gather(index[rows]).is_duplicated().any():
-            duplicated = ids.filter(ids.is_duplicated())
-            raise ValueError(f"tickets: duplicate ticket ids {_some(duplicated)}")
-    if m == 0 or n == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    # Each hold's candidate: the last ticket sorted at or before it, if it has the same key.
-    last = np.where(ticket, np.arange(n + m, dtype=np.int32 if n + m < 2**31 else np.int64), -1)
-    np.maximum.accumulate(last, out=last)
-    at = np.flatnonzero(~ticket)
-    owner = last.take(at)
-    found = owner >= 0
-    found &= keys.take(np.maximum(owner, 0)) == keys.take(at)
-    if len(clashing):
-        found &= ~np.isin(keys.take(at), clashing)
-    at, owner = at[found], owner[found]
-    hold, row = index.take(at) - n, index.take(owner)
-    same = (hold_ids.gather(hold) == ids.gather(row)).fill_null(False).to_numpy()
-    if not same.all():
-        hold, row = hold[same], row[same]
-    if len(clashing):
-        extra_hold, extra_row = _exact(ids, hold_ids, index, keys, ticket, clashing, n)
-        hold = np.concatenate((hold, extra_hold))
-        row = np.concatenate((row, extra_row))
-    return hold, row
-
-
-def _exact(
-    ids: pl.Series,
-    hold_ids: pl.Series,
-    index: NDArray[np.int64],
-    keys: NDArray[np.uint64],
-    ticket: NDArray[np.bool_],
-    clashing: NDArray[np.uint64],
-    n: int,
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """The holds under clashing keys joined to those tickets by string, grouped by ticket."""
-    among = np.isin(keys, clashing)
-    rows = index[among & ticket]
-    holds = index[among & ~ticket] - n
-    joined = (
-        pl.DataFrame({"ticket_id": hold_ids.gather(holds), "hold": holds})
-        .join(
-            pl.DataFrame({"ticket_id": ids.gather(rows), "row": rows}),
-            on="ticket_id",
-            how="inner",
-        )
-        .sort("row", "hold")
-    )
-    return joined["hold"].to_numpy(), joined["row"].to_numpy()
-
-
 def _holds_by_ticket(tickets: pl.DataFrame, holds: pl.DataFrame) -> Holds:
     """The holds of known tickets as :class:`Holds` on ticket rows; refuses duplicate ids."""
-    hold, row = _match(tickets["ticket_id"], holds["ticket_id"])
+    hold, row = match_holds(tickets["ticket_id"], holds["ticket_id"])
     return _holds(holds, hold, row)
 
 
-def _holds(holds: pl.DataFrame, hold: NDArray[np.int64], row: NDArray[np.int64]) -> Holds:
-    """The matched holds (see :func:`_match`) as :class:`Holds` on ticket rows, each
-    ticket's holds sorted by start; a running hold ends at :data:`STILL_ON_HOLD`."""
-    if len(hold) == 0:
+def _holds(holds: pl.DataFrame, hold: NDArray[np.int64] | None, row: NDArray[np.int64]) -> Holds:
+    """The matched holds (see :func:`~tandem.analytics.matching.match_holds`; ``hold`` None:
+    all, in order) as :class:`Holds` on ticket rows, each ticket's holds sorted by start; a
+    running hold ends at :data:`STILL_ON_HOLD`."""
+    if len(row) == 0:
         empty_seconds = np.zeros(0, dtype=np.int64)
         return Holds(empty_seconds, empty_seconds, empty_seconds)
-    start, end = (values.take(hold) for values in _seconds(holds, "start", "end"))
+    start, end = _seconds(holds, "start", "end")
+    if hold is not None:
+        start, end = start.take(hold), end.take(hold)
     if bool((start == _MISSING).any()):
         raise ValueError("holds: a hold without a start")
     np.copyto(end, STILL_ON_HOLD, where=end == _MISSING)
@@ -430,21 +383,15 @@ def _holds(holds: pl.DataFrame, hold: NDArray[np.int64], row: NDArray[np.int64])
     return Holds(row, start, end)
 
 
-def _check_columns(tickets: pl.DataFrame) -> None:
+def _check_columns(tickets: pl.DataFrame, holds: pl.DataFrame) -> None:
     for column in ("ticket_id", "priority", "opened_at", *STOPS.values()):
         if column not in tickets.columns:
             raise ValueError(f"tickets: no {column!r} column")
+    for column in ("ticket_id", "start", "end"):
+        if column not in holds.columns:
+            raise ValueError(f"holds: no {column!r} column")
     for column in ("opened_at", *STOPS.values()):
         _check_instants(tickets, column)
-
-
-def _hashes(ids: pl.Series) -> pl.Series:
-    return ids.cast(pl.String()).hash(seed=_SEED)
-
-
-def _some(ids: pl.Series) -> str:
-    shown = ", ".join(ids.unique(maintain_order=True).head(5).cast(pl.String).to_list())
-    return shown + (" …" if ids.n_unique() > 5 else "")
 
 
 def _check_instants(frame: pl.DataFrame, column: str) -> None:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tandem.analytics import measure as measure_module
+from tandem.analytics import matching
 from tandem.analytics.attainment import attainment
 from tandem.analytics.calendar import BusinessCalendar
 from tandem.analytics.frames import MEASUREMENTS
@@ -255,33 +255,34 @@ def test_measure_equals_the_oracle(scenario: Scenario) -> None:
 
 
 def test_holds_match_by_id_exactly_whatever_the_hashes_say(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Ids are matched on 64-bit hashes and then checked as strings; with hashes that collide
-    on purpose (the first two characters), the result is still the string join's."""
+    """Ids out of order are matched on 64-bit hashes and then checked as strings; with hashes
+    that collide on purpose (the first two characters), the result is still the string
+    join's."""
 
     def crude(ids: pl.Series) -> pl.Series:
         return ids.cast(pl.String).str.slice(0, 2).hash(seed=1)
 
     tickets = ticket_frame(
         [
-            ("A1", "P1", MONDAY_9, MONDAY_9 + 60, MONDAY_9 + 5 * HOUR),
             ("B1", "P1", MONDAY_9, MONDAY_9 + 60, MONDAY_9 + 5 * HOUR),
+            ("A1", "P1", MONDAY_9, MONDAY_9 + 60, MONDAY_9 + 5 * HOUR),
         ]
     )
     holds = hold_frame(
         [
-            ("A1", MONDAY_9 + HOUR, MONDAY_9 + 2 * HOUR),
+            ("B1", MONDAY_9 + HOUR, MONDAY_9 + 2 * HOUR),
             ("A1x", MONDAY_9, MONDAY_9 + 4 * HOUR),  # A1's hash, another id: no such ticket
-            ("B1", MONDAY_9 + HOUR, MONDAY_9 + 3 * HOUR),
+            ("A1", MONDAY_9 + HOUR, MONDAY_9 + 3 * HOUR),
         ]
     )
     expected = measure(tickets, holds, POLICY)
     assert expected["elapsed_seconds"].to_list() == [60, 4 * HOUR, 60, 3 * HOUR]
-    monkeypatch.setattr(measure_module, "_hashes", crude)
+    monkeypatch.setattr(matching, "_hashes", crude)
     assert measure(tickets, holds, POLICY).equals(expected)  # unique hashes, one false match
     colliding = pl.concat(
         [tickets, ticket_frame([("A1b", "P1", MONDAY_9, MONDAY_9 + 60, MONDAY_9 + HOUR)])]
-    )
+    )  # out of order still: B1, A1, A1b
     result = measure(colliding, holds, POLICY)  # ticket hashes collide: the exact join
     assert result.head(4).equals(expected)
-    with pytest.raises(ValueError, match="duplicate ticket ids A1"):
+    with pytest.raises(ValueError, match="duplicate ticket ids B1"):
         measure(pl.concat([colliding, tickets.head(1)]), holds, POLICY)
