@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import sys
 
+from tandem.allocator import tune as tune_allocator
+
 
 def main() -> None:
+    tune_allocator()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tandem.settings")
     try:
         from django.core.exceptions import ImproperlyConfigured

@@ -19,10 +19,13 @@ How it stays fast (``bench/sla.py`` times it at a million tickets and more):
 * every calendar the targets use is laid on one time axis (``clocks.laid_end_to_end``), so
   each metric is one pass over all tickets, each ticket shifted to its target's calendar by a
   small table indexed by its priority: no splitting per target, no gathering and scattering;
-* holds find their tickets through one sort of 64-bit id hashes (tickets and holds
-  together), which also proves the ids unique; matches are then checked as strings, so a
-  hash collision never matches the wrong ticket (see :func:`_holds_by_ticket`);
-* matching runs in a thread beside the clocks (Polars and numpy release the GIL);
+* holds find their tickets by the ways of ``matching.py`` (a binary search per run of one id
+  when the ids come sorted, one sort of 64-bit id hashes otherwise), checked as strings, so a
+  hash collision never matches the wrong ticket;
+* matching runs in a thread beside the clocks (Polars and numpy release the GIL); then that
+  thread takes the first half of the holds off the clocks while this one builds the output's
+  cells and takes the second half (the halves are cut between tickets, so they never touch
+  the same ticket);
 * the output is two columns per ticket (the priority's targets in policy order), flattened
   and filtered once.
 """
@@ -75,15 +78,18 @@ def measure(
     a missing ``opened_at``, a response or resolution before the opening, naive instants.
     """
     _check_columns(tickets, holds)
-    # Every column is read several times over, ids are gathered millions of times: one
-    # buffer per column is several times faster than the chunks a Parquet or CSV reader
-    # leaves behind, and costs one copy of the columns measured.
-    tickets = tickets.select("ticket_id", "priority", "opened_at", *STOPS.values()).rechunk()
-    holds = holds.select("ticket_id", "start", "end").rechunk()
+    # Ids are compared and gathered millions of times: one buffer is several times faster
+    # than the chunks a Parquet or CSV reader leaves behind (the instants are copied into
+    # numpy arrays anyway).
+    ids = tickets["ticket_id"].rechunk()
+    tickets = tickets.select("ticket_id", "priority", "opened_at", *STOPS.values())
+    holds = holds.select("start", "end").with_columns(holds["ticket_id"].rechunk())
     # Matching holds to tickets is mostly Polars work outside the GIL: it runs in a thread
-    # beside the clocks, which are mostly numpy work outside the GIL too.
+    # beside the clocks, which are mostly numpy work outside the GIL too. Then the worker
+    # takes the first half of the holds off the clocks while this thread, done with the
+    # output's cells, takes the second half.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        matching = pool.submit(_holds_by_ticket, tickets, holds)
+        matching = pool.submit(_holds_by_ticket, ids, holds)
         try:
             clocks = _clocks(tickets, policy, as_of)
         except ValueError:
@@ -92,20 +98,48 @@ def measure(
         if clocks is None:
             matching.result()
             return empty(MEASUREMENTS)
-        cells = _Cells.of(tickets["ticket_id"], clocks.plan, clocks.missing)
-        grouped = matching.result()
+        first_half = pool.submit(lambda: _held_half(clocks, matching.result(), first=True))
+        cells = _Cells.of(ids, clocks.plan, clocks.missing)
+        second_half = _held_half(clocks, matching.result(), first=False)
+        held = [_sum(a, b) for a, b in zip(first_half.result(), second_half, strict=True)]
 
-    plan, axis, opened = clocks.plan, clocks.axis, clocks.opened
     elapsed: list[Seconds | None] = []
-    for m, metric in enumerate(clocks.metrics):
+    for metric, off in zip(clocks.metrics, held, strict=True):
         if metric is None:
             elapsed.append(None)
             continue
         seconds = metric.seconds
-        if plan.pauses[m].any() and len(grouped.ticket):
-            seconds -= _held(axis, grouped, plan, m, opened, metric.stop, metric.table)
+        if off is not None:
+            seconds -= off
         elapsed.append(seconds)
     return cells.frame(elapsed)
+
+
+def _held_half(clocks: _Clocks, holds: Holds, *, first: bool) -> list[Seconds | None]:
+    """Per metric, the held seconds of the tickets whose holds lie in the first (second)
+    half of ``holds``, cut at a ticket boundary; None where nothing pauses or is held."""
+    n = len(holds.ticket)
+    cut = n // 2
+    if 0 < cut < n:
+        beyond = holds.ticket[cut:] != holds.ticket[cut - 1]
+        cut = cut + int(np.argmax(beyond)) if beyond.any() else n
+    part = slice(0, cut) if first else slice(cut, n)
+    half = Holds(holds.ticket[part], holds.start[part], holds.end[part])
+    held: list[Seconds | None] = []
+    plan = clocks.plan
+    for m, metric in enumerate(clocks.metrics):
+        if metric is None or not plan.pauses[m].any() or len(half.ticket) == 0:
+            held.append(None)
+        else:
+            held.append(_held(clocks.axis, half, plan, m, clocks.opened, metric.stop, metric.table))
+    return held
+
+
+def _sum(a: Seconds | None, b: Seconds | None) -> Seconds | None:
+    if a is None or b is None:
+        return b if a is None else a
+    a += b
+    return a
 
 
 class _Metric(NamedTuple):
@@ -143,17 +177,18 @@ def _clocks(tickets: pl.DataFrame, policy: Policy, as_of: datetime | None) -> _C
     opened, *stops = (np.floor_divide(values, 1_000_000) for values in (opened, *stops))
     axis, shifts = _axis(policy, plan, opened, stops, missing, now)
     metrics: list[_Metric | None] = []
-    start = start_shift = None
+    start: Seconds | None = None
+    start_shift = shift = np.zeros(0, dtype=np.int64)
     for m, stop in enumerate(stops):
         if not plan.has[m].any():
             metrics.append(None)
             continue
         table = shifts.take(plan.calendar[m])
-        shift = table.take(plan.code)
         if start is None or not np.array_equal(table, start_shift):
+            shift = table.take(plan.code)
             start = position_unchecked(axis, opened + shift)
             start_shift = table
-        stop = stop + shift
+        stop += shift  # a fresh array of this call
         if missing[m].any():  # open: to as_of (at least the opening), or no row at all
             fill = opened if now is None else np.maximum(opened, now)
             np.copyto(stop, fill + shift, where=missing[m])
@@ -313,15 +348,21 @@ class _Cells:
         if not flat.all():
             cell = np.flatnonzero(flat).astype(np.int64)
             targets = targets.take(cell)
-        everything = np.arange(2 * n, dtype=np.int64) if cell is None else cell
-        metric = plan.metric.take(targets) if swap is not None else (everything & 1)
+        # Indices as uint32 where they fit: Polars gathers by them without a conversion.
+        kind = np.dtype(np.uint32) if 2 * n < 2**32 else np.dtype(np.int64)
+        everything: NDArray[np.integer] = (
+            np.arange(2 * n, dtype=kind) if cell is None else cell.astype(kind)
+        )
+        if swap is not None:
+            metric = plan.metric.astype(np.uint32).take(targets)
+        else:
+            metric = (everything & 1).astype(np.uint32, copy=False)
+        everything >>= 1
         return cls(
             cell=cell,
             column_metric=None if swap is None else np.where(swap, 1, 0).astype(np.int8),
-            ids=ids.gather(pl.Series(everything >> 1, dtype=pl.UInt32))
-            if n < 2**31
-            else ids.gather(everything >> 1),
-            metric=_METRIC_NAMES.gather(pl.Series(metric.astype(np.uint32))),
+            ids=ids.gather(everything),
+            metric=_METRIC_NAMES.gather(metric),
             within=plan.within.take(targets),
         )
 
@@ -354,9 +395,9 @@ class _Cells:
 _METRIC_NAMES = pl.Series(METRICS, dtype=pl.String())
 
 
-def _holds_by_ticket(tickets: pl.DataFrame, holds: pl.DataFrame) -> Holds:
+def _holds_by_ticket(ids: pl.Series, holds: pl.DataFrame) -> Holds:
     """The holds of known tickets as :class:`Holds` on ticket rows; refuses duplicate ids."""
-    hold, row = match_holds(tickets["ticket_id"], holds["ticket_id"])
+    hold, row = match_holds(ids, holds["ticket_id"])
     return _holds(holds, hold, row)
 
 
@@ -375,10 +416,10 @@ def _holds(holds: pl.DataFrame, hold: NDArray[np.int64] | None, row: NDArray[np.
     np.copyto(end, STILL_ON_HOLD, where=end == _MISSING)
     new = row[1:] != row[:-1]
     if not bool(np.all((start[1:] >= start[:-1]) | new)):
-        # Sort within tickets: the key is nearly sorted already, which Polars sorts fast.
+        # Sort within tickets: the tickets' order stays, so the key is nearly sorted already.
         rank = np.zeros(len(row), dtype=np.int64)
         np.cumsum(new, out=rank[1:])
-        order = by_ticket_and_start(rank, start)
+        order = by_ticket_and_start(rank, start, grouped=True)
         row, start, end = row.take(order), start.take(order), end.take(order)
     return Holds(row, start, end)
 
