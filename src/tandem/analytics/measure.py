@@ -60,10 +60,9 @@ from tandem.analytics.policy import METRICS, Policy
 #: Which ticket column stops each metric's clock.
 STOPS = {"response": "responded_at", "resolution": "resolved_at"}
 
-#: A missing instant in epoch seconds (a null is read as this many million microseconds).
-#: No real instant is that early: it would fail the checks before it could be mistaken.
+#: A missing instant in epoch seconds. No real instant is that early (nor can be: it is
+#: the earliest microsecond an int64 holds, in seconds).
 _MISSING = -(2**63 // 1_000_000)
-_MISSING_MICROS = _MISSING * 1_000_000
 
 
 def measure(
@@ -164,17 +163,19 @@ def _clocks(tickets: pl.DataFrame, policy: Policy, as_of: datetime | None) -> _C
     if tickets["opened_at"].null_count():
         nothing = tickets.filter(pl.col("opened_at").is_null())["ticket_id"]
         raise ValueError(f"tickets: no opened_at for {some_ids(nothing)}")
-    opened, *stops = _micros(tickets, "opened_at", *STOPS.values())
-    missing = [stop == _MISSING_MICROS for stop in stops]
-    for column, stop, gone in zip(STOPS.values(), stops, missing, strict=True):
-        if bool(np.any((stop < opened) & ~gone)):  # in microseconds, as written
-            early = tickets.filter(pl.col(column) < pl.col("opened_at"))["ticket_id"]
-            raise ValueError(f"tickets: {column} before opened_at for {some_ids(early)}")
+    early = tickets.select(  # compared as written (to the microsecond); nulls never early
+        (pl.col(column) < pl.col("opened_at")).any() for column in STOPS.values()
+    ).row(0)
+    for column, some in zip(STOPS.values(), early, strict=True):
+        if some:
+            which = tickets.filter(pl.col(column) < pl.col("opened_at"))["ticket_id"]
+            raise ValueError(f"tickets: {column} before opened_at for {some_ids(which)}")
     now = _as_of_seconds(as_of)
     plan = _Plan.of(policy, tickets["priority"])
     if plan is None:
         return None
-    opened, *stops = (np.floor_divide(values, 1_000_000) for values in (opened, *stops))
+    opened, *stops = _seconds(tickets, "opened_at", *STOPS.values())
+    missing = [stop == _MISSING for stop in stops]
     axis, shifts = _axis(policy, plan, opened, stops, missing, now)
     metrics: list[_Metric | None] = []
     start: Seconds | None = None
@@ -188,10 +189,10 @@ def _clocks(tickets: pl.DataFrame, policy: Policy, as_of: datetime | None) -> _C
             shift = table.take(plan.code)
             start = position_unchecked(axis, opened + shift)
             start_shift = table
-        stop += shift  # a fresh array of this call
+        stop = stop + shift  # (Polars' buffer is read-only)
         if missing[m].any():  # open: to as_of (at least the opening), or no row at all
             fill = opened if now is None else np.maximum(opened, now)
-            np.copyto(stop, fill + shift, where=missing[m])
+            np.add(fill, shift, out=stop, where=missing[m])
         seconds = position_unchecked(axis, stop)
         seconds -= start
         metrics.append(_Metric(stop, table, seconds))
@@ -361,8 +362,8 @@ class _Cells:
         return cls(
             cell=cell,
             column_metric=None if swap is None else np.where(swap, 1, 0).astype(np.int8),
-            ids=ids.gather(everything),
-            metric=_METRIC_NAMES.gather(metric),
+            ids=ids.gather(pl.Series(everything)),  # a Series: faster than an array here
+            metric=_METRIC_NAMES.gather(pl.Series(metric)),
             within=plan.within.take(targets),
         )
 
@@ -408,12 +409,11 @@ def _holds(holds: pl.DataFrame, hold: NDArray[np.int64] | None, row: NDArray[np.
     if len(row) == 0:
         empty_seconds = np.zeros(0, dtype=np.int64)
         return Holds(empty_seconds, empty_seconds, empty_seconds)
-    start, end = _seconds(holds, "start", "end")
+    start, end = _seconds(holds, "start", "end", fill=(_MISSING, STILL_ON_HOLD))
     if hold is not None:
         start, end = start.take(hold), end.take(hold)
     if bool((start == _MISSING).any()):
         raise ValueError("holds: a hold without a start")
-    np.copyto(end, STILL_ON_HOLD, where=end == _MISSING)
     new = row[1:] != row[:-1]
     if not bool(np.all((start[1:] >= start[:-1]) | new)):
         # Sort within tickets: the tickets' order stays, so the key is nearly sorted already.
@@ -441,20 +441,19 @@ def _check_instants(frame: pl.DataFrame, column: str) -> None:
         raise ValueError(f"{column}: expected a time-zone-aware Datetime, got {dtype}")
 
 
-def _seconds(frame: pl.DataFrame, *columns: str) -> list[Seconds]:
-    """Time-zone-aware instant columns as int64 epoch seconds (floored); nulls ``_MISSING``."""
-    return [np.floor_divide(values, 1_000_000) for values in _micros(frame, *columns)]
-
-
-def _micros(frame: pl.DataFrame, *columns: str) -> list[Seconds]:
-    """Time-zone-aware instant columns as int64 epoch microseconds; nulls
-    :data:`_MISSING_MICROS`."""
+def _seconds(
+    frame: pl.DataFrame, *columns: str, fill: tuple[int, ...] | None = None
+) -> list[Seconds]:
+    """Time-zone-aware instant columns as int64 epoch seconds (floored), nulls as ``fill``
+    (per column; default ``_MISSING``), read-only. One Polars query: the columns are
+    converted side by side."""
     for column in columns:
         _check_instants(frame, column)
-    micros = frame.select(
-        pl.col(c).dt.cast_time_unit("us").to_physical().fill_null(_MISSING_MICROS) for c in columns
+    seconds = frame.select(
+        (pl.col(c).dt.cast_time_unit("us").to_physical() // 1_000_000).fill_null(value)
+        for c, value in zip(columns, fill or (_MISSING,) * len(columns), strict=True)
     )
-    return [s.to_numpy() for s in micros.get_columns()]
+    return [s.to_numpy() for s in seconds.get_columns()]
 
 
 def _as_of_seconds(as_of: datetime | None) -> int | None:
