@@ -9,10 +9,14 @@ for resolution), so a closed month's numbers do not change when later tickets re
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import numpy as np
 import polars as pl
 
-from tandem.analytics.measure import STOPS
-from tandem.analytics.policy import Policy
+from tandem.analytics.measure import MISSING, STOPS, clocked
+from tandem.analytics.months import first_days, local_months
+from tandem.analytics.policy import METRICS, Policy
 
 #: The columns of :func:`attainment`'s frame (``month`` only when a time zone is given).
 ATTAINMENT: dict[str, pl.DataType] = {
@@ -123,3 +127,68 @@ def attainment(
     )
     schema = {k: v for k, v in ATTAINMENT.items() if k != "month" or timezone is not None}
     return table.select(list(schema)).cast(schema)  # type: ignore[arg-type]
+
+
+def attainment_of_tickets(
+    tickets: pl.DataFrame,
+    holds: pl.DataFrame,
+    policy: Policy,
+    *,
+    timezone: str | None = None,
+    as_of: datetime | None = None,
+) -> pl.DataFrame:
+    """``attainment(measure(tickets, holds, policy, as_of), tickets, policy, timezone=...)``,
+    counted from each ticket's clocks without making a row per measurement, joining the rows
+    back to their tickets or converting each instant to the zone (``months.py``): the same
+    frame (a property test holds them equal), several times faster at a million tickets."""
+    schema = {k: v for k, v in ATTAINMENT.items() if k != "month" or timezone is not None}
+    clocks = clocked(tickets, holds, policy, as_of)
+    if clocks is None:
+        return pl.DataFrame(schema=schema)
+    plan = clocks.plan
+    codes = plan.target.shape[1]  # the priorities with targets, and one for any other
+    keys: list[np.ndarray] = []
+    met: list[np.ndarray] = []
+    for m, elapsed in enumerate(clocks.elapsed):
+        if elapsed is None:
+            continue
+        counted = plan.has[m].take(plan.code)
+        counted &= clocks.ends[m] != MISSING  # only stopped clocks count
+        rows = np.flatnonzero(counted)
+        code = plan.code.take(rows).astype(np.int64)
+        key = code + m * codes
+        if timezone is not None:
+            key += local_months(clocks.ends[m].take(rows), timezone) * (len(METRICS) * codes)
+        keys.append(key)
+        within = plan.within.take(plan.target[m].take(code))
+        met.append(elapsed.take(rows) <= within)
+    key = np.concatenate(keys)
+    if len(key) == 0:
+        return pl.DataFrame(schema=schema)
+    low = int(key.min())
+    key -= low
+    count = np.bincount(key)
+    hits = np.bincount(key[np.concatenate(met)], minlength=len(count))
+    cell = np.flatnonzero(count) + low
+    m, code = (cell // codes) % len(METRICS), cell % codes
+    target = plan.target[m, code]
+    goals = [policy.targets[t].goal for t in target]
+    table = pl.DataFrame(
+        {
+            "metric": [METRICS[i] for i in m],
+            "priority": [policy.targets[t].priority for t in target],
+            "count": count[cell - low],
+            "met": hits[cell - low],
+            "goal": goals,
+        },
+        schema_overrides={"goal": pl.Float64()},
+    )
+    if timezone is not None:
+        table = table.with_columns(month=first_days(cell // (len(METRICS) * codes)))
+    keys_order = ["month", "metric", "priority"] if timezone is not None else ["metric", "priority"]
+    return (
+        table.with_columns((pl.col("met") / pl.col("count")).alias("attainment"))
+        .sort(keys_order)
+        .select(list(schema))
+        .cast(schema)  # type: ignore[arg-type]
+    )

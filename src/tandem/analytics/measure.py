@@ -62,7 +62,7 @@ STOPS = {"response": "responded_at", "resolution": "resolved_at"}
 
 #: A missing instant in epoch seconds. No real instant is that early (nor can be: it is
 #: the earliest microsecond an int64 holds, in seconds).
-_MISSING = -(2**63 // 1_000_000)
+MISSING = -(2**63 // 1_000_000)
 
 
 def measure(
@@ -76,19 +76,58 @@ def measure(
     Raises ``ValueError`` for input the engine cannot measure honestly: duplicate ticket ids,
     a missing ``opened_at``, a response or resolution before the opening, naive instants.
     """
+    run = _measured(tickets, holds, policy, as_of, rows=True)
+    if run is None or run.cells is None:
+        return empty(MEASUREMENTS)
+    return run.cells.frame(run.elapsed)
+
+
+@dataclass(frozen=True)
+class Clocked:
+    """Each ticket's clocks before they become rows (what :func:`measure` flattens): per
+    metric (``METRICS`` order), ``elapsed`` business seconds per ticket (None: no ticket has
+    a target for it), ``ends`` the instant its clock stopped (epoch seconds, floored;
+    :data:`MISSING` when it runs), and ``plan``, the policy as tables by priority code."""
+
+    plan: Plan
+    elapsed: list[Seconds | None]
+    ends: list[Seconds]
+    cells: _Cells | None
+
+
+def clocked(
+    tickets: pl.DataFrame,
+    holds: pl.DataFrame,
+    policy: Policy,
+    as_of: datetime | None = None,
+) -> Clocked | None:
+    """:func:`measure`'s clocks per ticket, without the rows (None: nothing to measure: no
+    ticket, or no ticket with a priority the policy has targets for)."""
+    return _measured(tickets, holds, policy, as_of, rows=False)
+
+
+def _measured(
+    tickets: pl.DataFrame,
+    holds: pl.DataFrame,
+    policy: Policy,
+    as_of: datetime | None,
+    *,
+    rows: bool,
+) -> Clocked | None:
     _check_columns(tickets, holds)
     # Ids are compared and gathered millions of times: one buffer is several times faster
     # than the chunks a Parquet or CSV reader leaves behind (the instants are copied into
     # numpy arrays anyway).
     ids = tickets["ticket_id"].rechunk()
     tickets = tickets.select("ticket_id", "priority", "opened_at", *STOPS.values())
+
     holds = holds.select("start", "end").with_columns(holds["ticket_id"].rechunk())
     # Matching holds to tickets is mostly Polars work outside the GIL: it runs in a thread
     # beside the clocks, which are mostly numpy work outside the GIL too. Then the worker
     # takes the first half of the holds off the clocks while this thread, done with the
     # output's cells, takes the second half.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        matching = pool.submit(_holds_by_ticket, ids, holds)
+        matching = pool.submit(_matched, ids, holds)
         try:
             clocks = _clocks(tickets, policy, as_of)
         except ValueError:
@@ -96,10 +135,10 @@ def measure(
             raise
         if clocks is None:
             matching.result()
-            return empty(MEASUREMENTS)
-        first_half = pool.submit(lambda: _held_half(clocks, matching.result(), first=True))
-        cells = _Cells.of(ids, clocks.plan, clocks.missing)
-        second_half = _held_half(clocks, matching.result(), first=False)
+            return None
+        first_half = pool.submit(lambda: _held_half(clocks, *matching.result(), first=True))
+        cells = _Cells.of(ids, clocks.plan, clocks.missing) if rows else None
+        second_half = _held_half(clocks, *matching.result(), first=False)
         held = [_sum(a, b) for a, b in zip(first_half.result(), second_half, strict=True)]
 
     elapsed: list[Seconds | None] = []
@@ -111,26 +150,34 @@ def measure(
         if off is not None:
             seconds -= off
         elapsed.append(seconds)
-    return cells.frame(elapsed)
+    return Clocked(clocks.plan, elapsed, clocks.ends, cells)
 
 
-def _held_half(clocks: _Clocks, holds: Holds, *, first: bool) -> list[Seconds | None]:
+def _held_half(
+    clocks: _Clocks,
+    spans: list[Seconds],
+    hold: NDArray[np.int64] | None,
+    row: NDArray[np.int64],
+    *,
+    first: bool,
+) -> list[Seconds | None]:
     """Per metric, the held seconds of the tickets whose holds lie in the first (second)
-    half of ``holds``, cut at a ticket boundary; None where nothing pauses or is held."""
-    n = len(holds.ticket)
+    half of the matched holds (``hold``, ``row``: see ``match_holds``), cut between two
+    tickets; None where nothing pauses or is held. ``spans``: every hold's start and end."""
+    n = len(row)
     cut = n // 2
     if 0 < cut < n:
-        beyond = holds.ticket[cut:] != holds.ticket[cut - 1]
+        beyond = row[cut:] != row[cut - 1]
         cut = cut + int(np.argmax(beyond)) if beyond.any() else n
     part = slice(0, cut) if first else slice(cut, n)
-    half = Holds(holds.ticket[part], holds.start[part], holds.end[part])
-    held: list[Seconds | None] = []
+    held: list[Seconds | None] = [None] * len(clocks.metrics)
+    if part.stop == part.start:
+        return held
+    half = _holds(spans, None if hold is None else hold[part], row[part], part)
     plan = clocks.plan
     for m, metric in enumerate(clocks.metrics):
-        if metric is None or not plan.pauses[m].any() or len(half.ticket) == 0:
-            held.append(None)
-        else:
-            held.append(_held(clocks.axis, half, plan, m, clocks.opened, metric.stop, metric.table))
+        if metric is not None and plan.pauses[m].any():
+            held[m] = _held(clocks.axis, half, plan, m, clocks.opened, metric.stop, metric.table)
     return held
 
 
@@ -152,11 +199,12 @@ class _Clocks:
     """The clocks before holds, per metric (None for a metric no ticket has a target for).
     ``missing``: per metric, the tickets without a stop (None when ``as_of`` measures them)."""
 
-    plan: _Plan
+    plan: Plan
     axis: OpenIntervals
     opened: Seconds
     metrics: list[_Metric | None]
     missing: list[NDArray[np.bool_]] | None
+    ends: list[Seconds]  # per metric, the stop as read (MISSING: none)
 
 
 def _clocks(tickets: pl.DataFrame, policy: Policy, as_of: datetime | None) -> _Clocks | None:
@@ -171,11 +219,11 @@ def _clocks(tickets: pl.DataFrame, policy: Policy, as_of: datetime | None) -> _C
             which = tickets.filter(pl.col(column) < pl.col("opened_at"))["ticket_id"]
             raise ValueError(f"tickets: {column} before opened_at for {some_ids(which)}")
     now = _as_of_seconds(as_of)
-    plan = _Plan.of(policy, tickets["priority"])
+    plan = Plan.of(policy, tickets["priority"])
     if plan is None:
         return None
     opened, *stops = _seconds(tickets, "opened_at", *STOPS.values())
-    missing = [stop == _MISSING for stop in stops]
+    missing = [stop == MISSING for stop in stops]
     axis, shifts = _axis(policy, plan, opened, stops, missing, now)
     metrics: list[_Metric | None] = []
     start: Seconds | None = None
@@ -196,11 +244,11 @@ def _clocks(tickets: pl.DataFrame, policy: Policy, as_of: datetime | None) -> _C
         seconds = position_unchecked(axis, stop)
         seconds -= start
         metrics.append(_Metric(stop, table, seconds))
-    return _Clocks(plan, axis, opened, metrics, None if now is not None else missing)
+    return _Clocks(plan, axis, opened, metrics, None if now is not None else missing, stops)
 
 
 @dataclass(frozen=True)
-class _Plan:
+class Plan:
     """The policy as small tables indexed by a ticket's priority code.
 
     ``code`` is each ticket's index into the targets' priorities, or one past them for any
@@ -222,7 +270,7 @@ class _Plan:
     metric: NDArray[np.int8]
 
     @classmethod
-    def of(cls, policy: Policy, priority: pl.Series) -> _Plan | None:
+    def of(cls, policy: Policy, priority: pl.Series) -> Plan | None:
         priorities = list(dict.fromkeys(t.priority for t in policy.targets))
         if not priorities or len(priority) == 0:
             return None
@@ -266,7 +314,7 @@ class _Plan:
 
 def _axis(
     policy: Policy,
-    plan: _Plan,
+    plan: Plan,
     opened: Seconds,
     stops: list[Seconds],
     missing: list[NDArray[np.bool_]],
@@ -290,7 +338,7 @@ def _axis(
 def _held(
     axis: OpenIntervals,
     holds: Holds,
-    plan: _Plan,
+    plan: Plan,
     metric: int,
     opened: Seconds,
     stop: Seconds,
@@ -324,7 +372,7 @@ class _Cells:
     within: Seconds
 
     @classmethod
-    def of(cls, ids: pl.Series, plan: _Plan, missing: list[NDArray[np.bool_]] | None) -> _Cells:
+    def of(cls, ids: pl.Series, plan: Plan, missing: list[NDArray[np.bool_]] | None) -> _Cells:
         n = len(ids)
         code = plan.code.astype(np.intp)
         cells = np.zeros((n, 2), dtype=bool)
@@ -396,23 +444,26 @@ class _Cells:
 _METRIC_NAMES = pl.Series(METRICS, dtype=pl.String())
 
 
-def _holds_by_ticket(ids: pl.Series, holds: pl.DataFrame) -> Holds:
-    """The holds of known tickets as :class:`Holds` on ticket rows; refuses duplicate ids."""
-    hold, row = match_holds(ids, holds["ticket_id"])
-    return _holds(holds, hold, row)
+def _matched(
+    ids: pl.Series, holds: pl.DataFrame
+) -> tuple[list[Seconds], NDArray[np.int64] | None, NDArray[np.int64]]:
+    """Every hold's start and end in seconds (a running hold's end
+    :data:`STILL_ON_HOLD`), and ``match_holds``' answer."""
+    spans = _seconds(holds, "start", "end", fill=(MISSING, STILL_ON_HOLD))
+    return (spans, *match_holds(ids, holds["ticket_id"]))
 
 
-def _holds(holds: pl.DataFrame, hold: NDArray[np.int64] | None, row: NDArray[np.int64]) -> Holds:
-    """The matched holds (see :func:`~tandem.analytics.matching.match_holds`; ``hold`` None:
-    all, in order) as :class:`Holds` on ticket rows, each ticket's holds sorted by start; a
-    running hold ends at :data:`STILL_ON_HOLD`."""
-    if len(row) == 0:
-        empty_seconds = np.zeros(0, dtype=np.int64)
-        return Holds(empty_seconds, empty_seconds, empty_seconds)
-    start, end = _seconds(holds, "start", "end", fill=(_MISSING, STILL_ON_HOLD))
+def _holds(
+    spans: list[Seconds], hold: NDArray[np.int64] | None, row: NDArray[np.int64], part: slice
+) -> Holds:
+    """The matched holds ``part`` (``hold``: their indices in ``spans``; None: ``part`` of
+    them, in order) as :class:`Holds` on ticket rows, each ticket's holds sorted by start."""
+    start, end = spans
     if hold is not None:
         start, end = start.take(hold), end.take(hold)
-    if bool((start == _MISSING).any()):
+    else:
+        start, end = start[part], end[part]
+    if bool((start == MISSING).any()):
         raise ValueError("holds: a hold without a start")
     new = row[1:] != row[:-1]
     if not bool(np.all((start[1:] >= start[:-1]) | new)):
@@ -445,13 +496,13 @@ def _seconds(
     frame: pl.DataFrame, *columns: str, fill: tuple[int, ...] | None = None
 ) -> list[Seconds]:
     """Time-zone-aware instant columns as int64 epoch seconds (floored), nulls as ``fill``
-    (per column; default ``_MISSING``), read-only. One Polars query: the columns are
+    (per column; default ``MISSING``), read-only. One Polars query: the columns are
     converted side by side."""
     for column in columns:
         _check_instants(frame, column)
     seconds = frame.select(
         (pl.col(c).dt.cast_time_unit("us").to_physical() // 1_000_000).fill_null(value)
-        for c, value in zip(columns, fill or (_MISSING,) * len(columns), strict=True)
+        for c, value in zip(columns, fill or (MISSING,) * len(columns), strict=True)
     )
     return [s.to_numpy() for s in seconds.get_columns()]
 

@@ -6,15 +6,16 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from tandem.analytics.aggregate import aggregates, stopped_clocks
-from tandem.analytics.attainment import attainment
+from tandem.analytics.attainment import attainment, attainment_of_tickets
 from tandem.analytics.frames import MEASUREMENTS
-from tandem.analytics.measure import STOPS
-from tandem.analytics.tests.helpers import at, ticket_frame
+from tandem.analytics.measure import STOPS, measure
+from tandem.analytics.tests.helpers import at, hold_frame, ticket_frame
 from tandem.analytics.tests.test_measure import POLICY
 
 CHICAGO = "America/Chicago"
@@ -110,3 +111,23 @@ def test_the_stopped_clocks_are_the_two_key_joins(data: tuple[pl.DataFrame, pl.D
     assert table.select("month", "metric", "priority", len="count").rows() == by_month.rows()
     finest = aggregates(measured, tickets, POLICY, timezone=CHICAGO)
     assert finest["count"].sum() == expected.height
+
+
+@pytest.mark.parametrize("zone", [None, CHICAGO])
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [],  # no tickets
+        [("A", "P9", T0, T0 + 60, T0 + 90)],  # no priority the policy has targets for
+        [("A", None, T0, None, None), ("B", "P1", T0, None, None)],  # nothing stopped
+        [("A", "P1", T0, T0 + 60, None), ("B", "P1", T0 + 1, None, T0 + 86_400 * 40)],
+    ],
+)
+def test_attainment_of_tickets_equals_the_rows_way_at_the_edges(
+    rows: list[tuple[str, str | None, int, int | None, int | None]], zone: str | None
+) -> None:
+    tickets = ticket_frame(rows)
+    holds = hold_frame([])
+    expected = attainment(measure(tickets, holds, POLICY), tickets, POLICY, timezone=zone)
+    found = attainment_of_tickets(tickets, holds, POLICY, timezone=zone)
+    assert_frame_equal(found, expected)

@@ -10,9 +10,10 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
 from tandem.analytics import matching
-from tandem.analytics.attainment import attainment
+from tandem.analytics.attainment import attainment, attainment_of_tickets
 from tandem.analytics.calendar import BusinessCalendar
 from tandem.analytics.frames import MEASUREMENTS
 from tandem.analytics.measure import measure
@@ -252,6 +253,12 @@ def test_measure_equals_the_oracle(scenario: Scenario) -> None:
     table = attainment(measured, tickets, policy, timezone="America/New_York")
     assert table["attainment"].is_between(0, 1).all()
     assert int(table["met"].sum()) <= int(table["count"].sum()) <= len(measured)
+    # The report's way (counted from the clocks, no rows, no join) gives the same frames.
+    for zone in (None, "America/New_York", first.timezone, "Australia/Lord_Howe"):
+        assert_frame_equal(
+            attainment_of_tickets(tickets, holds, policy, timezone=zone, as_of=when),
+            attainment(measured, tickets, policy, timezone=zone),
+        )
 
 
 def test_holds_match_by_id_exactly_whatever_the_hashes_say(monkeypatch: pytest.MonkeyPatch) -> None:

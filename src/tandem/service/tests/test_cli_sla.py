@@ -189,6 +189,62 @@ def test_report_prints_attainment_against_goal(files, capsys) -> None:
     assert "2025-03-01" in out and "resolution" in out
 
 
+def test_report_equals_the_attainment_of_the_measurements(files, capsys) -> None:
+    tickets, holds = tricky_tickets(300, seed=5)
+    t, h, p, out = files(tickets, holds)
+    call_command("sla", "measure", "--tickets", t, "--holds", h, "--policy", p, "--out", out)
+    measured = pl.read_csv(out, schema_overrides={"met": pl.Boolean})
+    stops = pl.read_csv(t).select(
+        "ticket_id",
+        "priority",
+        pl.col("responded_at").str.to_datetime(time_zone="UTC").alias("response"),
+        pl.col("resolved_at").str.to_datetime(time_zone="UTC").alias("resolution"),
+    )
+    stopped = (
+        stops.unpivot(index=["ticket_id", "priority"], variable_name="metric", value_name="at")
+        .filter(pl.col("at").is_not_null())
+        .join(measured, on=["ticket_id", "metric"])
+        .with_columns(
+            pl.col("at")
+            .dt.convert_time_zone("America/Chicago")
+            .dt.replace_time_zone(None)
+            .dt.strftime("%Y-%m-01")
+            .alias("month")
+        )
+    )
+    expected = {
+        (r["month"], r["metric"], r["priority"]): (r["count"], r["met"])
+        for r in stopped.group_by("month", "metric", "priority")
+        .agg(pl.len().alias("count"), pl.col("met").sum())
+        .iter_rows(named=True)
+    }
+    capsys.readouterr()
+    call_command(
+        "sla",
+        "report",
+        "--tickets",
+        t,
+        "--holds",
+        h,
+        "--policy",
+        p,
+        "--by-month",
+        "America/Chicago",
+    )
+    lines = capsys.readouterr().out.splitlines()[2:]
+    found = {
+        (month, metric, priority): (int(count.replace(",", "")), int(met.replace(",", "")))
+        for month, metric, priority, count, met, *_ in (line.split() for line in lines)
+    }
+    assert expected and found == expected
+
+
+def test_a_report_by_month_in_no_time_zone_is_refused(files) -> None:
+    t, _, p, _ = files([GOOD], [])
+    with pytest.raises(CommandError, match="Mars/Olympus"):
+        call_command("sla", "report", "--tickets", t, "--policy", p, "--by-month", "Mars/Olympus")
+
+
 GOOD = {
     "ticket_id": "INC1",
     "priority": "P1",
