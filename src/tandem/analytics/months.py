@@ -2,18 +2,19 @@
 
 Attainment counts a clock in the month, in the engagement's time zone, in which it stopped
 (``attainment.stop_month`` is the same rule as a Polars expression). Converting a million
-instants to a zone one by one costs a few hundred milliseconds; this does it with integer
-arithmetic and two small tables:
+instants to a zone one by one costs a few hundred milliseconds; this does it with a few
+integer operations and two small tables:
 
-* the zone's UTC offset is read once per cell of :data:`CELL` seconds (at the cell's first
-  and last second) over the span of the instants; where both agree, every instant of the
-  cell has that offset, its wall-clock second is ``t + offset``;
+* time is cut into cells of :data:`CELL` seconds (about 18 hours) over the span of the
+  instants; the zone's UTC offset is read at each cell's first and last second;
+* where both agree, the cell has one offset throughout, so it holds at most one month
+  boundary (cells are shorter than a month) at a known UTC instant: an instant's month is
+  the cell's first month, plus one from that boundary on;
 * a cell where they differ holds a transition (a DST change, a zone's new rule): its
-  instants are converted one by one, exactly, as ``stop_month`` does;
-* a wall-clock second's day (``// 86400``) finds its month in a table of the days spanned.
+  instants are converted one by one, exactly, as ``stop_month`` does.
 
-The one assumption: no zone changes its offset twice within one cell (about 68 minutes) and
-back. The time-zone database has no such pair; transitions lie days apart at least.
+The one assumption: no zone changes its offset and back within one cell. The time-zone
+database has no such pair; transitions lie weeks apart at least.
 """
 
 from __future__ import annotations
@@ -24,10 +25,9 @@ from numpy.typing import NDArray
 
 Seconds = NDArray[np.int64]
 
-#: log2 of the cell width, in seconds (4,096 s).
-_CELL_BITS = 12
+#: log2 of the cell width, in seconds (65,536 s, about 18 hours).
+_CELL_BITS = 16
 CELL = 1 << _CELL_BITS
-_DAY = 86_400
 
 
 def local_months(instants: Seconds, timezone: str) -> NDArray[np.int64]:
@@ -41,15 +41,19 @@ def local_months(instants: Seconds, timezone: str) -> NDArray[np.int64]:
     offset = _wall(first, timezone) - first
     last = first + (CELL - 1)
     mixed = (_wall(last, timezone) - last) != offset
+    opening = _months_of(first + offset)
+    # The UTC instant the next month starts at, where the cell keeps its offset.
+    following = opening.astype("datetime64[M]") + np.timedelta64(1, "M")
+    boundary = following.astype("datetime64[s]").astype(np.int64) - offset
     cell = instants - low
     cell >>= _CELL_BITS
-    wall = offset.take(cell)
-    wall += instants
+    month = opening.take(cell)
+    month += instants >= boundary.take(cell)
     if mixed.any():
         odd = np.flatnonzero(mixed.take(cell))
         if len(odd):
-            wall[odd] = _wall(instants.take(odd), timezone)
-    return _months_of_days(np.floor_divide(wall, _DAY))
+            month[odd] = _months_of(_wall(instants.take(odd), timezone))
+    return month
 
 
 def _wall(instants: Seconds, timezone: str) -> Seconds:
@@ -64,11 +68,9 @@ def _wall(instants: Seconds, timezone: str) -> Seconds:
     return local.to_numpy().astype(np.int64, copy=False)
 
 
-def _months_of_days(days: Seconds) -> NDArray[np.int64]:
-    low = int(np.min(days))
-    span = np.arange(low, int(np.max(days)) + 1, dtype=np.int64)
-    month = span.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-    return month.take(days - low)
+def _months_of(wall: Seconds) -> NDArray[np.int64]:
+    """The months of wall-clock seconds (read as if UTC)."""
+    return wall.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)
 
 
 def first_days(months: NDArray[np.int64]) -> pl.Series:
