@@ -250,8 +250,18 @@ def held_within(
     """:func:`held_seconds` with each hold's span given (``low <= high``, covered by
     ``intervals``): the held open seconds of each of ``tickets`` tickets."""
     result = np.zeros(tickets, dtype=np.int64)
+    which, seconds = held_per_ticket(intervals, holds, low, high)
+    result[which] = seconds
+    return result
+
+
+def held_per_ticket(
+    intervals: OpenIntervals, holds: Holds, low: Seconds, high: Seconds
+) -> tuple[NDArray[np.int64], Seconds]:
+    """:func:`held_within` for the tickets that have holds only: ``(ticket, seconds)``, one
+    entry per ticket of ``holds``, in their order."""
     if len(holds.ticket) == 0:
-        return result
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     start = np.clip(holds.start, low, high)
     end = np.clip(holds.end, start, high)  # also empties a hold that ends before it starts
 
@@ -261,6 +271,7 @@ def held_within(
     new_ticket = np.empty(len(end), dtype=bool)
     new_ticket[0] = True
     np.not_equal(holds.ticket[1:], holds.ticket[:-1], out=new_ticket[1:])
+    firsts = np.flatnonzero(new_ticket)
     rank = np.cumsum(new_ticket)
     base = int(np.min(low))
     width = int(np.max(high)) - base + 1
@@ -274,16 +285,14 @@ def held_within(
     earlier = np.empty_like(running)
     earlier[0] = 0
     earlier[1:] = running[:-1]
-    np.copyto(earlier, low, where=new_ticket)  # nothing earlier: the span's start
+    earlier[firsts] = low.take(firsts)  # nothing earlier: the span's start
 
     # Each hold adds [max(start, earlier), max(end, earlier)): the part not yet counted.
     np.maximum(end, earlier, out=end)
     np.maximum(start, earlier, out=start)
     part = _position(intervals, end)
     part -= _position(intervals, start)
-    firsts = np.flatnonzero(new_ticket)
-    result[holds.ticket[firsts]] = np.add.reduceat(part, firsts)
-    return result
+    return holds.ticket.take(firsts), np.add.reduceat(part, firsts)
 
 
 def elapsed_seconds(

@@ -47,7 +47,7 @@ from tandem.analytics.clocks import (
     Holds,
     Seconds,
     by_ticket_and_start,
-    held_within,
+    held_per_ticket,
     laid_end_to_end,
 )
 from tandem.analytics.clocks import (
@@ -136,56 +136,51 @@ def _measured(
         if clocks is None:
             matching.result()
             return None
-        first_half = pool.submit(lambda: _held_half(clocks, *matching.result(), first=True))
+        first = pool.submit(lambda: _held_part(clocks, *matching.result(), first=True))
         cells = _Cells.of(ids, clocks.plan, clocks.missing) if rows else None
-        second_half = _held_half(clocks, *matching.result(), first=False)
-        held = [_sum(a, b) for a, b in zip(first_half.result(), second_half, strict=True)]
+        second = _held_part(clocks, *matching.result(), first=False)
+        parts = [*first.result(), *second]
 
     elapsed: list[Seconds | None] = []
-    for metric, off in zip(clocks.metrics, held, strict=True):
+    for m, metric in enumerate(clocks.metrics):
         if metric is None:
             elapsed.append(None)
             continue
         seconds = metric.seconds
-        if off is not None:
-            seconds -= off
+        for held_metric, which, off in parts:
+            if held_metric == m:
+                seconds[which] -= off  # the parts' tickets never overlap
         elapsed.append(seconds)
     return Clocked(clocks.plan, elapsed, clocks.ends, cells)
 
 
-def _held_half(
+def _held_part(
     clocks: _Clocks,
     spans: list[Seconds],
     hold: NDArray[np.int64] | None,
     row: NDArray[np.int64],
     *,
     first: bool,
-) -> list[Seconds | None]:
-    """Per metric, the held seconds of the tickets whose holds lie in the first (second)
-    half of the matched holds (``hold``, ``row``: see ``match_holds``), cut between two
-    tickets; None where nothing pauses or is held. ``spans``: every hold's start and end."""
+) -> list[tuple[int, NDArray[np.int64], Seconds]]:
+    """``(metric, ticket, held seconds)`` for each metric that pauses, for the tickets whose
+    holds lie in the first half of the matched holds (``hold``, ``row``: see
+    ``match_holds``), or the second, cut between two tickets. ``spans``: every hold's start
+    and end. (Halves measured best, with or without the output's cells to build.)"""
     n = len(row)
     cut = n // 2
     if 0 < cut < n:
         beyond = row[cut:] != row[cut - 1]
         cut = cut + int(np.argmax(beyond)) if beyond.any() else n
     part = slice(0, cut) if first else slice(cut, n)
-    held: list[Seconds | None] = [None] * len(clocks.metrics)
     if part.stop == part.start:
-        return held
-    half = _holds(spans, None if hold is None else hold[part], row[part], part)
+        return []
+    holds = _holds(spans, None if hold is None else hold[part], row[part], part)
     plan = clocks.plan
-    for m, metric in enumerate(clocks.metrics):
-        if metric is not None and plan.pauses[m].any():
-            held[m] = _held(clocks.axis, half, plan, m, clocks.opened, metric.stop, metric.table)
-    return held
-
-
-def _sum(a: Seconds | None, b: Seconds | None) -> Seconds | None:
-    if a is None or b is None:
-        return b if a is None else a
-    a += b
-    return a
+    return [
+        (m, *_held(clocks.axis, holds, plan, m, clocks.opened, metric.stop, metric.table))
+        for m, metric in enumerate(clocks.metrics)
+        if metric is not None and plan.pauses[m].any()
+    ]
 
 
 class _Metric(NamedTuple):
@@ -343,9 +338,10 @@ def _held(
     opened: Seconds,
     stop: Seconds,
     shift: Seconds,
-) -> Seconds:
-    """Held open seconds per ticket for ``metric`` (where its target pauses) on the axis:
-    ``stop`` is on it already, ``shift`` (per priority code) moves a ticket there."""
+) -> tuple[NDArray[np.int64], Seconds]:
+    """Held open seconds for ``metric`` (where its target pauses) on the axis, as
+    ``(ticket, seconds)`` for the tickets with holds: ``stop`` is on the axis already,
+    ``shift`` (per priority code) moves a ticket there."""
     ticket, start, end = holds.ticket, holds.start, holds.end
     code = plan.code.take(ticket)  # a gather from a small array: cheaper than from ``shift``
     pausing = plan.pauses[metric].take(code)
@@ -356,7 +352,7 @@ def _held(
     low += moving
     high = stop.take(ticket)
     moved = Holds(ticket, start + moving, end + moving)
-    return held_within(axis, moved, low, high, len(opened))
+    return held_per_ticket(axis, moved, low, high)
 
 
 @dataclass(frozen=True)
