@@ -32,6 +32,7 @@ How it stays fast (``bench/sla.py`` times it at a million tickets and more):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -127,9 +128,12 @@ def _measured(
     # takes the first half of the holds off the clocks while this thread, done with the
     # output's cells, takes the second half.
     with ThreadPoolExecutor(max_workers=1) as pool:
+        # The priorities' codes first (this thread needs them after reading the instants),
+        # then the holds.
+        planned = pool.submit(Plan.of, policy, tickets["priority"])
         matching = pool.submit(_matched, ids, holds)
         try:
-            clocks = _clocks(tickets, policy, as_of)
+            clocks = _clocks(tickets, policy, as_of, planned.result)
         except ValueError:
             matching.result()  # the holds' problems (and duplicate ids) are reported first
             raise
@@ -202,7 +206,12 @@ class _Clocks:
     ends: list[Seconds]  # per metric, the stop as read (MISSING: none)
 
 
-def _clocks(tickets: pl.DataFrame, policy: Policy, as_of: datetime | None) -> _Clocks | None:
+def _clocks(
+    tickets: pl.DataFrame,
+    policy: Policy,
+    as_of: datetime | None,
+    planned: Callable[[], Plan | None],
+) -> _Clocks | None:
     if tickets["opened_at"].null_count():
         nothing = tickets.filter(pl.col("opened_at").is_null())["ticket_id"]
         raise ValueError(f"tickets: no opened_at for {some_ids(nothing)}")
@@ -214,11 +223,11 @@ def _clocks(tickets: pl.DataFrame, policy: Policy, as_of: datetime | None) -> _C
             which = tickets.filter(pl.col(column) < pl.col("opened_at"))["ticket_id"]
             raise ValueError(f"tickets: {column} before opened_at for {some_ids(which)}")
     now = _as_of_seconds(as_of)
-    plan = Plan.of(policy, tickets["priority"])
-    if plan is None:
-        return None
     opened, *stops = _seconds(tickets, "opened_at", *STOPS.values())
     missing = [stop == MISSING for stop in stops]
+    plan = planned()
+    if plan is None:
+        return None
     axis, shifts = _axis(policy, plan, opened, stops, missing, now)
     metrics: list[_Metric | None] = []
     start: Seconds | None = None
