@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.urls import Resolver404, resolve
 from drf_spectacular.utils import extend_schema
@@ -10,9 +11,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tandem.core import filtersets
+from tandem.core import audit, filtersets
 from tandem.core.api import serializers
 from tandem.core.api.viewsets import ScopedModelViewSet
+from tandem.core.choices import AuditAction
 from tandem.core.models import (
     ChangeLog,
     Engagement,
@@ -76,11 +78,17 @@ class ChangeLogViewSet(ScopedModelViewSet):
 
 
 class TokenView(APIView):
-    """Your API token, created on first request: send it as `Authorization: Token <key>`."""
+    """Your API token, created on first request: send it as `Authorization: Token <key>`.
+    Each time it is issued or shown, the audit trail says so (never the key itself)."""
 
     @extend_schema(request=None, responses=serializers.TokenSerializer)
     def post(self, request: Request) -> Response:
-        token, _ = Token.objects.get_or_create(user=request.user)
+        with transaction.atomic():
+            token, created = Token.objects.get_or_create(user=request.user)
+            message = "API token issued" if created else "API token shown again"
+            audit.record(
+                request.user, action=AuditAction.REVEAL, before=None, after=None, message=message
+            )
         return Response({"token": token.key})
 
 

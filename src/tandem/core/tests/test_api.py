@@ -17,7 +17,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tandem.core.choices import AuditSource, Role, Side
+from tandem.core.choices import AuditAction, AuditSource, Role, Side
 from tandem.core.models import (
     ChangeLog,
     Engagement,
@@ -383,6 +383,14 @@ def test_a_signed_in_person_gets_a_token_that_authenticates_scripts(world, clien
     key = response.json()["token"]
     assert Token.objects.get(user=world.it_lead).key == key
     assert session.post(reverse("core-api:token")).json()["token"] == key  # the same one
+    # Both times are in the audit trail, against the person, without the key.
+    shown = ChangeLog.objects.filter(action=AuditAction.REVEAL, object_id=str(world.it_lead.pk))
+    assert [r.message for r in shown.order_by("pk")] == [
+        "API token issued",
+        "API token shown again",
+    ]
+    assert all(r.user == world.it_lead and r.source == AuditSource.API for r in shown)
+    assert not any(key in str(r.postchange_data) + r.message for r in shown)
 
     script = token_client(key)
     listed = rows(script.get(reverse("core-api:engagement-list")))
