@@ -10,11 +10,14 @@ for resolution), so a closed month's numbers do not change when later tickets re
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 import numpy as np
 import polars as pl
+from numpy.typing import NDArray
 
-from tandem.analytics.measure import MISSING, STOPS, clocked
+from tandem.analytics.clocks import Seconds
+from tandem.analytics.measure import MISSING, STOPS, Plan, clocked
 from tandem.analytics.months import first_days, local_months
 from tandem.analytics.policy import METRICS, Policy
 
@@ -142,30 +145,23 @@ def attainment_of_tickets(
     back to their tickets or converting each instant to the zone (``months.py``): the same
     frame (a property test holds them equal), several times faster at a million tickets."""
     schema = {k: v for k, v in ATTAINMENT.items() if k != "month" or timezone is not None}
-    clocks = clocked(tickets, holds, policy, as_of)
+    counting = partial(_counted, timezone=timezone)
+    clocks = clocked(tickets, holds, policy, as_of, meanwhile=counting)
     if clocks is None:
         return pl.DataFrame(schema=schema)
     plan = clocks.plan
     codes = plan.target.shape[1]  # the priorities with targets, and one for any other
-    keys: list[np.ndarray] = []
-    met: list[np.ndarray] = []
-    for m, elapsed in enumerate(clocks.elapsed):
-        if elapsed is None:
-            continue
-        counted = plan.has[m].take(plan.code)
-        counted &= clocks.ends[m] != MISSING  # only stopped clocks count
-        rows = np.flatnonzero(counted)
-        code = plan.code.take(rows).astype(np.int64)
-        key = code + m * codes
-        if timezone is not None:
-            key += local_months(clocks.ends[m].take(rows), timezone) * (len(METRICS) * codes)
+    keys: list[NDArray[np.int64]] = []
+    met: list[NDArray[np.bool_]] = []
+    for m, rows, key, within in clocks.meanwhile:
+        elapsed = clocks.elapsed[m]
+        assert elapsed is not None  # measured: some ticket has a target for it
         keys.append(key)
-        within = plan.within.take(plan.target[m].take(code))
         met.append(elapsed.take(rows) <= within)
     key = np.concatenate(keys)
     if len(key) == 0:
         return pl.DataFrame(schema=schema)
-    low = int(key.min())
+    low = int(np.min(key))
     key -= low
     count = np.bincount(key)
     hits = np.bincount(key[np.concatenate(met)], minlength=len(count))
@@ -192,3 +188,31 @@ def attainment_of_tickets(
         .select(list(schema))
         .cast(schema)  # type: ignore[arg-type]
     )
+
+
+def _counted(
+    _ids: pl.Series,
+    plan: Plan,
+    ends: list[Seconds],
+    _missing: object,
+    *,
+    timezone: str | None,
+) -> list[tuple[int, NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]]:
+    """Per measured metric, the stopped clocks (``rows``), each one's key (month, metric,
+    priority code) and target seconds: all but whether it met its target, worked out while
+    the holds are matched (see ``measure.clocked``)."""
+    codes = plan.target.shape[1]
+    counted_rows = []
+    for m in range(len(METRICS)):
+        if not plan.has[m].any():
+            continue
+        counted = plan.has[m].take(plan.code)
+        counted &= ends[m] != MISSING  # only stopped clocks count
+        rows = np.flatnonzero(counted)
+        code = plan.code.take(rows).astype(np.int64)
+        key = code + m * codes
+        if timezone is not None:
+            key += local_months(ends[m].take(rows), timezone) * (len(METRICS) * codes)
+        within = plan.within.take(plan.target[m].take(code))
+        counted_rows.append((m, rows, key, within))
+    return counted_rows

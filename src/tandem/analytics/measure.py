@@ -36,7 +36,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import Generic, NamedTuple, TypeVar
 
 import numpy as np
 import polars as pl
@@ -58,6 +58,8 @@ from tandem.analytics.frames import MEASUREMENTS, empty
 from tandem.analytics.matching import match_holds, some_ids
 from tandem.analytics.policy import METRICS, Policy
 
+T = TypeVar("T")
+
 #: Which ticket column stops each metric's clock.
 STOPS = {"response": "responded_at", "resolution": "resolved_at"}
 
@@ -77,23 +79,35 @@ def measure(
     Raises ``ValueError`` for input the engine cannot measure honestly: duplicate ticket ids,
     a missing ``opened_at``, a response or resolution before the opening, naive instants.
     """
-    run = _measured(tickets, holds, policy, as_of, rows=True)
-    if run is None or run.cells is None:
+    run = clocked(tickets, holds, policy, as_of, meanwhile=_cells)
+    if run is None:
         return empty(MEASUREMENTS)
-    return run.cells.frame(run.elapsed)
+    return run.meanwhile.frame(run.elapsed)
 
 
 @dataclass(frozen=True)
-class Clocked:
+class Clocked(Generic[T]):
     """Each ticket's clocks before they become rows (what :func:`measure` flattens): per
     metric (``METRICS`` order), ``elapsed`` business seconds per ticket (None: no ticket has
     a target for it), ``ends`` the instant its clock stopped (epoch seconds, floored;
-    :data:`MISSING` when it runs), and ``plan``, the policy as tables by priority code."""
+    :data:`MISSING` when it runs), ``plan``, the policy as tables by priority code, and
+    what ``meanwhile`` returned."""
 
     plan: Plan
     elapsed: list[Seconds | None]
     ends: list[Seconds]
-    cells: _Cells | None
+    meanwhile: T
+
+
+#: What runs while the holds are matched: given the ticket ids (in one buffer), the plan,
+#: the ends and, without as_of, per metric the tickets whose clocks have no end.
+Meanwhile = Callable[[pl.Series, "Plan", list[Seconds], list[NDArray[np.bool_]] | None], T]
+
+
+def _cells(
+    ids: pl.Series, plan: Plan, _ends: list[Seconds], missing: list[NDArray[np.bool_]] | None
+) -> _Cells:
+    return _Cells.of(ids, plan, missing)
 
 
 def clocked(
@@ -101,21 +115,17 @@ def clocked(
     holds: pl.DataFrame,
     policy: Policy,
     as_of: datetime | None = None,
-) -> Clocked | None:
-    """:func:`measure`'s clocks per ticket, without the rows (None: nothing to measure: no
-    ticket, or no ticket with a priority the policy has targets for)."""
-    return _measured(tickets, holds, policy, as_of, rows=False)
-
-
-def _measured(
-    tickets: pl.DataFrame,
-    holds: pl.DataFrame,
-    policy: Policy,
-    as_of: datetime | None,
     *,
-    rows: bool,
-) -> Clocked | None:
+    meanwhile: Meanwhile[T] = lambda *_: None,  # type: ignore[assignment]
+) -> Clocked[T] | None:
+    """:func:`measure`'s clocks per ticket, without the rows (None: nothing to measure: no
+    ticket, or no ticket with a priority the policy has targets for).
+
+    ``meanwhile`` runs in this thread once the clocks before holds are known, while another
+    thread matches the holds to their tickets: work that needs no held seconds (the output's
+    cells, a report's months) costs no time there."""
     _check_columns(tickets, holds)
+    # Ids are compared    _check_columns(tickets, holds)
     # Ids are compared and gathered millions of times: one buffer is several times faster
     # than the chunks a Parquet or CSV reader leaves behind (the instants are copied into
     # numpy arrays anyway).
@@ -141,7 +151,7 @@ def _measured(
             matching.result()
             return None
         first = pool.submit(lambda: _held_part(clocks, *matching.result(), first=True))
-        cells = _Cells.of(ids, clocks.plan, clocks.missing) if rows else None
+        during = meanwhile(ids, clocks.plan, clocks.ends, clocks.missing)
         second = _held_part(clocks, *matching.result(), first=False)
         parts = [*first.result(), *second]
 
@@ -155,7 +165,7 @@ def _measured(
             if held_metric == m:
                 seconds[which] -= off  # the parts' tickets never overlap
         elapsed.append(seconds)
-    return Clocked(clocks.plan, elapsed, clocks.ends, cells)
+    return Clocked(clocks.plan, elapsed, clocks.ends, during)
 
 
 def _held_part(
