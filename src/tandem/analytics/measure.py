@@ -22,12 +22,17 @@ How it stays fast (``bench/sla.py`` times it at a million tickets and more):
 * holds find their tickets by the ways of ``matching.py`` (a binary search per run of one id
   when the ids come sorted, one sort of 64-bit id hashes otherwise), checked as strings, so a
   hash collision never matches the wrong ticket;
-* matching runs in a thread beside the clocks (Polars and numpy release the GIL); then that
-  thread takes the first half of the holds off the clocks while this one builds the output's
-  cells and takes the second half (the halves are cut between tickets, so they never touch
-  the same ticket);
+* a worker thread reads the priorities' codes, then the holds' instants and matches them,
+  beside the clocks (Polars and numpy release the GIL); then it takes the first half of the
+  holds off the clocks while this thread builds the output's cells (:func:`clocked`'s
+  ``meanwhile``) and takes the second half (the halves are cut between tickets, so they
+  never touch the same ticket, and each returns its tickets' held seconds only);
 * the output is two columns per ticket (the priority's targets in policy order), flattened
-  and filtered once.
+  and filtered once;
+* a report needs no rows at all: ``attainment.attainment_of_tickets`` counts from
+  :func:`clocked`'s per-ticket arrays;
+* the process keeps freed large blocks for reuse (``tandem/allocator.py``, set by every
+  ``tandem`` process and the benchmark): otherwise page faults cost as much as the rest.
 """
 
 from __future__ import annotations
