@@ -19,11 +19,13 @@ session or in memory:
 
 ``read_files`` is also what ``tandem import-tickets`` reads with, so the command and the
 wizard refuse the same files with the same messages. Folders left behind (a preview never
-confirmed) are removed by ``tandem clean_staged_imports`` after ``STAGED_MAX_AGE``.
+confirmed) are removed after ``STAGED_MAX_AGE`` by the next upload, or by
+``tandem clean_staged_imports``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import shutil
@@ -349,7 +351,11 @@ def stage_upload(
     keep_text: bool,
     holds: UploadedFile | None = None,
 ) -> Staged:
-    """Put an uploaded export (and holds file) in a fresh staging folder; return its record."""
+    """Put an uploaded export (and holds file) in a fresh staging folder; return its record.
+    Uploads abandoned more than :data:`STAGED_MAX_AGE` ago go first, so the staging area
+    keeps itself clean wherever no one schedules ``tandem clean_staged_imports``."""
+    with contextlib.suppress(OSError):  # housekeeping never stops an upload
+        clean_staged()
     staged_id = str(uuid.uuid4())
     directory = staging_root() / staged_id
     directory.mkdir(parents=True, exist_ok=False)

@@ -213,6 +213,17 @@ def test_clean_staged_imports_removes_old_uploads(world, client_for, media) -> N
     assert (media / "imports" / new).exists()
 
 
+def test_an_upload_removes_uploads_abandoned_a_day_ago(world, client_for, media) -> None:
+    client = client_for(world.it_lead)
+    old = staged_id(upload(client, world.e1))
+    recent = staged_id(upload(client, world.e1))
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(media / "imports" / old, (two_days_ago, two_days_ago))
+    newest = staged_id(upload(client, world.e1))
+    assert not (media / "imports" / old).exists()
+    assert (media / "imports" / recent).exists() and (media / "imports" / newest).exists()
+
+
 # Column mapping of a generic CSV -----------------------------------------------------------
 
 ODD = (

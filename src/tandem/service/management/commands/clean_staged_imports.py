@@ -1,8 +1,9 @@
 """``tandem clean_staged_imports``: remove import-wizard uploads never confirmed.
 
 An upload waits in ``MEDIA_ROOT/imports/<id>/`` between the wizard's preview and confirm
-steps; imports remove theirs when they end. Run this daily (cron or a systemd timer) for
-the ones abandoned at the preview.
+steps; imports remove theirs when they end, and each new upload removes those abandoned more
+than a day ago. Run this from cron or a systemd timer too where uploads are rare and disk
+space is tight, or with ``--hours`` for a shorter limit.
 """
 
 from __future__ import annotations
