@@ -38,7 +38,14 @@ CHROMIUM_ARGS = [
 ]
 PASSWORD = "tandem-demo"
 RIVERSIDE = "Riverside × Northwind managed services"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+#: Where the screenshots go: ``build/screenshots/`` (ignored by git) unless
+#: ``TANDEM_SCREENSHOTS=docs`` asks for the README's own, ``docs/screenshots/``.
+SCREENSHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("TANDEM_SCREENSHOTS") == "docs"
+    else ROOT / "build" / "screenshots"
+)
 VIEWPORT = {"width": 1280, "height": 800}
 TIMEOUT_MS = 30_000
 SERVER_START_SECONDS = 120

@@ -9,7 +9,7 @@
    of 4,440.00 USD stays due).
 
 Both walk real background tasks (the worker beside the server, see conftest.py). Screenshots
-go to docs/screenshots/.
+go to build/screenshots/ (docs/screenshots/ with TANDEM_SCREENSHOTS=docs).
 """
 
 from __future__ import annotations

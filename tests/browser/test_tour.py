@@ -1,7 +1,8 @@
 """The tour a new user takes, in a real browser, and the screenshots the README shows.
 
 Playwright drives Debian's Chromium against a real server loaded with the demo (see
-conftest.py). Screenshots are written to docs/screenshots/ at 1280 pixels wide.
+conftest.py). Screenshots are written at 1280 pixels wide to build/screenshots/, or with
+TANDEM_SCREENSHOTS=docs to docs/screenshots/ (the README's).
 """
 
 from __future__ import annotations
