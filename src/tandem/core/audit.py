@@ -21,6 +21,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -234,6 +235,16 @@ def connect_signals() -> None:
     user_logged_in.connect(_signed_in, dispatch_uid="tandem_audit_login")
     user_logged_out.connect(_signed_out, dispatch_uid="tandem_audit_logout")
     user_login_failed.connect(_sign_in_failed, dispatch_uid="tandem_audit_login_failed")
-    pre_save.connect(_before_save, dispatch_uid="tandem_audit_pre_save")
-    post_save.connect(_after_save, dispatch_uid="tandem_audit_post_save")
-    post_delete.connect(_after_delete, dispatch_uid="tandem_audit_post_delete")
+    # Each audited model gets its own receivers, never all models at once: a model without
+    # delete receivers (the bulk tables: tickets, holds, measurements) is then deleted by
+    # Django's collector in one statement per table, where a global receiver would make it
+    # load every row into Python first (a million tickets with their engagement).
+    for model in apps.get_models():
+        if not is_audited(model):
+            continue
+        label = model._meta.label_lower
+        pre_save.connect(_before_save, sender=model, dispatch_uid=f"tandem_audit_pre_{label}")
+        post_save.connect(_after_save, sender=model, dispatch_uid=f"tandem_audit_post_{label}")
+        post_delete.connect(
+            _after_delete, sender=model, dispatch_uid=f"tandem_audit_delete_{label}"
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -33,16 +34,20 @@ class EngagementQuerySet(RestrictedQuerySet):
 
     def delete(self) -> tuple[int, dict[str, int]]:
         with transaction.atomic(using=self.db):
-            lock_for_deletion(
-                self.model._base_manager.using(self.db).filter(pk__in=self.values("pk"))
+            pks = list(
+                lock_for_deletion(
+                    self.model._base_manager.using(self.db).filter(pk__in=self.values("pk"))
+                )
             )
-            return super().delete()
+            bulk = delete_bulk_data(pks, self.db)
+            deleted, counts = super().delete()
+            return _with_bulk(deleted, counts, bulk)
 
     delete.alters_data = True  # type: ignore[attr-defined]
     delete.queryset_only = True  # type: ignore[attr-defined]
 
 
-def lock_for_deletion(engagements: models.QuerySet) -> None:
+def lock_for_deletion(engagements: models.QuerySet) -> list[int]:
     """``SELECT ... FOR UPDATE`` on the engagement rows about to be deleted, in pk order.
 
     Tickets and holds have no database foreign key to their engagement (ADR 0002). An
@@ -51,9 +56,41 @@ def lock_for_deletion(engagements: models.QuerySet) -> None:
     lists (each statement of READ COMMITTED sees what committed before it) includes every
     ticket and hold they wrote. An import that starts meanwhile waits for the deletion and
     then finds its engagement gone. Call inside the deleting transaction. SQLite has one
-    writer at a time and no row locks: there Django leaves out ``FOR UPDATE``.
+    writer at a time and no row locks: there Django leaves out ``FOR UPDATE``. Returns the
+    locked engagements' pks.
     """
-    list(engagements.order_by("pk").select_for_update().values_list("pk", flat=True))
+    return list(engagements.order_by("pk").select_for_update().values_list("pk", flat=True))
+
+
+def delete_bulk_data(engagement_pks: list[int], using: str) -> dict[str, int]:
+    """Delete the bulk data (``EngagementBulkModel`` tables: tickets, holds, measurements,
+    aggregates, credits) of these engagements with one ``DELETE`` per table, before Django's
+    collector would list every row in Python (a million tickets, each with its holds). The
+    tables have no delete receivers (they are audited per import and run, not per row) and
+    nothing but each other refers to them, so this deletes exactly what the cascade would.
+    Call inside the deleting transaction, after ``lock_for_deletion``. Returns the counts
+    per model label, as ``delete()`` does."""
+    from tandem.core.models.base import EngagementBulkModel
+
+    counts: dict[str, int] = {}
+    if not engagement_pks:
+        return counts
+    for model in apps.get_models():
+        if issubclass(model, EngagementBulkModel) and not model._meta.proxy:
+            rows = model._base_manager.using(using).filter(engagement_id__in=engagement_pks)
+            deleted = rows._raw_delete(using)  # type: ignore[attr-defined]
+            if deleted:
+                counts[model._meta.label] = deleted
+    return counts
+
+
+def _with_bulk(
+    deleted: int, counts: dict[str, int], bulk: dict[str, int]
+) -> tuple[int, dict[str, int]]:
+    merged = dict(counts)
+    for label, count in bulk.items():
+        merged[label] = merged.get(label, 0) + count
+    return deleted + sum(bulk.values()), merged
 
 
 class Engagement(ChangeLoggedModel):
@@ -108,12 +145,16 @@ class Engagement(ChangeLoggedModel):
 
     def delete(self, using: str | None = None, keep_parents: bool = False) -> tuple[int, dict]:
         """Delete the engagement and, by Django's cascade, everything in it; first wait for
-        any import into it to commit (``lock_for_deletion``)."""
+        any import into it to commit (``lock_for_deletion``), then delete its bulk data
+        table by table (``delete_bulk_data``)."""
         using = using or router.db_for_write(type(self), instance=self)
         with transaction.atomic(using=using):
+            bulk: dict[str, int] = {}
             if self.pk is not None:
                 lock_for_deletion(type(self)._base_manager.using(using).filter(pk=self.pk))
-            return super().delete(using=using, keep_parents=keep_parents)
+                bulk = delete_bulk_data([self.pk], using)
+            deleted, counts = super().delete(using=using, keep_parents=keep_parents)
+            return _with_bulk(deleted, counts, bulk)
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
