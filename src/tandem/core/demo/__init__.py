@@ -112,7 +112,11 @@ class _Counter:
         client = organizations[spec.client]
         engagement = Engagement.objects.filter(client=client, name=spec.name).first()
         if engagement is None:
-            start = _months_before(timezone.localdate(), spec.months_ago)
+            start = (
+                spec.start
+                if isinstance(spec.start, date)
+                else _months_before(timezone.localdate(), spec.start)
+            )
             engagement = create_engagement(
                 actor=admin,
                 engagement=Engagement(

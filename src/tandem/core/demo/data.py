@@ -7,6 +7,7 @@ beside this one (contracts, tickets, plans…) and a loader step in ``tandem.cor
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from tandem.core.choices import EngagementKind, OrganizationKind, Phase, Role, SizeUnit
 
@@ -37,7 +38,9 @@ class DemoEngagement:
     description: str
     vendors: tuple[tuple[str, str], ...]  # (vendor organization, what it does here)
     client_scope: str
-    months_ago: int
+    #: Its start: a fixed date (an engagement whose demo records are dated), or that many
+    #: months before the day the demo is loaded (the first of that month).
+    start: date | int
     term_years: int
     time_zone: str = "America/Chicago"
     currency: str = "USD"
@@ -122,9 +125,10 @@ ENGAGEMENTS = (
             ),
         ),
         client_scope="Clinical applications, integration and IT governance",
-        # Its demo tickets start in May 2025 (tandem.service.demo.scenario): about 18
-        # months before the demo was written.
-        months_ago=18,
+        # Its demo tickets, policies and SLA run are dated from May 2025
+        # (tandem.service.demo.scenario): the engagement starts with them, whenever the demo
+        # is loaded.
+        start=date(2025, 5, 1),
         term_years=5,
     ),
     DemoEngagement(
@@ -140,7 +144,7 @@ ENGAGEMENTS = (
         ),
         vendors=(("Harbor Managed IT", "Help desk, devices, network, backups and security"),),
         client_scope="Practice administration and EHR vendor relationship",
-        months_ago=2,
+        start=2,  # a transition under way: two months before today
         term_years=3,
     ),
 )

@@ -67,6 +67,15 @@ def vendor_only(measurements: pl.DataFrame, tickets: pl.DataFrame) -> pl.DataFra
 # The frames -----------------------------------------------------------------------------
 
 
+def test_riverside_starts_with_its_tickets() -> None:
+    """The engagement's start is fixed to the demo story's first month (not to the day the
+    demo is loaded), so the dashboards' months all fall inside the engagement."""
+    from tandem.core.demo.data import ENGAGEMENTS
+
+    (riverside,) = [spec for spec in ENGAGEMENTS if spec.key == "riverside"]
+    assert riverside.start == scenario.FIRST_MONTH
+
+
 def test_the_same_seed_gives_the_same_frames(small):
     again = generate(SMALL)
     assert again.tickets.equals(small.tickets)
