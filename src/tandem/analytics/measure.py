@@ -130,18 +130,16 @@ def clocked(
     thread matches the holds to their tickets: work that needs no held seconds (the output's
     cells, a report's months) costs no time there."""
     _check_columns(tickets, holds)
-    # Ids are compared    _check_columns(tickets, holds)
     # Ids are compared and gathered millions of times: one buffer is several times faster
     # than the chunks a Parquet or CSV reader leaves behind (the instants are copied into
     # numpy arrays anyway).
     ids = tickets["ticket_id"].rechunk()
     tickets = tickets.select("ticket_id", "priority", "opened_at", *STOPS.values())
-
     holds = holds.select("start", "end").with_columns(holds["ticket_id"].rechunk())
     # Matching holds to tickets is mostly Polars work outside the GIL: it runs in a thread
     # beside the clocks, which are mostly numpy work outside the GIL too. Then the worker
-    # takes the first half of the holds off the clocks while this thread, done with the
-    # output's cells, takes the second half.
+    # takes the first half of the holds off the clocks while this thread, done with
+    # ``meanwhile``, takes the second half.
     with ThreadPoolExecutor(max_workers=1) as pool:
         # The priorities' codes first (this thread needs them after reading the instants),
         # then the holds.
