@@ -255,9 +255,12 @@ def _clocks(
             start = position_unchecked(axis, opened + shift)
             start_shift = table
         stop = stop + shift  # (Polars' buffer is read-only)
-        if missing[m].any():  # open: to as_of (at least the opening), or no row at all
-            fill = opened if now is None else np.maximum(opened, now)
-            np.add(fill, shift, out=stop, where=missing[m])
+        open_ = np.flatnonzero(missing[m])  # few: by index beats a masked pass over all
+        if len(open_):  # open: to as_of (at least the opening), or no row at all
+            fill = opened.take(open_)
+            if now is not None:
+                np.maximum(fill, now, out=fill)
+            stop[open_] = fill + shift.take(open_)
         seconds = position_unchecked(axis, stop)
         seconds -= start
         metrics.append(_Metric(stop, table, seconds))
