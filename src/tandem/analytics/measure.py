@@ -397,7 +397,7 @@ class _Cells:
         n = len(ids)
         code = plan.code.astype(np.intp)
         cells = np.zeros((n, 2), dtype=bool)
-        target = np.zeros((n, 2), dtype=np.intp)
+        target = np.zeros((n, 2), dtype=np.int8)  # target indices: a policy has few
         swap = plan.swap.take(code) if plan.swap.any() else None
         rows = np.arange(n) if swap is not None else None
         for m in range(len(METRICS)):
