@@ -416,7 +416,7 @@ class _Cells:
         targets = target.ravel()
         cell: NDArray[np.int64] | None = None
         if not flat.all():
-            cell = np.flatnonzero(flat).astype(np.int64)
+            cell = np.flatnonzero(flat).astype(np.int64, copy=False)  # (intp: no copy)
             targets = targets.take(cell)
         # Indices as uint32 where they fit: Polars gathers by them without a conversion.
         kind = np.dtype(np.uint32) if 2 * n < 2**32 else np.dtype(np.int64)
