@@ -33,6 +33,11 @@ ATTAINMENT: dict[str, pl.DataType] = {
 }
 
 
+def _schema(timezone: str | None) -> dict[str, pl.DataType]:
+    """:data:`ATTAINMENT`, without ``month`` when there is no time zone to count months in."""
+    return {k: v for k, v in ATTAINMENT.items() if k != "month" or timezone is not None}
+
+
 def stopped(measurements: pl.DataFrame, tickets: pl.DataFrame, *columns: str) -> pl.DataFrame:
     """The measurements whose clock stopped, in measurement order, with ``stopped_at`` (the
     ticket's ``responded_at`` or ``resolved_at`` by metric) and the tickets' ``columns``.
@@ -128,7 +133,7 @@ def attainment(
         .join(goals, on=["metric", "priority"], how="left")
         .sort(keys)
     )
-    schema = {k: v for k, v in ATTAINMENT.items() if k != "month" or timezone is not None}
+    schema = _schema(timezone)
     return table.select(list(schema)).cast(schema)  # type: ignore[arg-type]
 
 
@@ -144,7 +149,7 @@ def attainment_of_tickets(
     counted from each ticket's clocks without making a row per measurement, joining the rows
     back to their tickets or converting each instant to the zone (``months.py``): the same
     frame (a property test holds them equal), several times faster at a million tickets."""
-    schema = {k: v for k, v in ATTAINMENT.items() if k != "month" or timezone is not None}
+    schema = _schema(timezone)
     counting = partial(_counted, timezone=timezone)
     clocks = clocked(tickets, holds, policy, as_of, meanwhile=counting)
     if clocks is None:

@@ -34,10 +34,8 @@ class EngagementQuerySet(RestrictedQuerySet):
 
     def delete(self) -> tuple[int, dict[str, int]]:
         with transaction.atomic(using=self.db):
-            pks = list(
-                lock_for_deletion(
-                    self.model._base_manager.using(self.db).filter(pk__in=self.values("pk"))
-                )
+            pks = lock_for_deletion(
+                self.model._base_manager.using(self.db).filter(pk__in=self.values("pk"))
             )
             bulk = delete_bulk_data(pks, self.db)
             deleted, counts = super().delete()

@@ -169,9 +169,9 @@ def _seconds(text: str) -> int:
     return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
 
 
-def test_report_prints_attainment_against_goal(files, capsys) -> None:
-    tickets, holds = tricky_tickets(300, seed=3)
-    t, h, p, _ = files(tickets, holds)
+def report_by_month(t, h, p, capsys) -> str:
+    """What ``tandem sla report ... --by-month America/Chicago`` prints."""
+    capsys.readouterr()
     call_command(
         "sla",
         "report",
@@ -184,7 +184,13 @@ def test_report_prints_attainment_against_goal(files, capsys) -> None:
         "--by-month",
         "America/Chicago",
     )
-    out = capsys.readouterr().out
+    return capsys.readouterr().out
+
+
+def test_report_prints_attainment_against_goal(files, capsys) -> None:
+    tickets, holds = tricky_tickets(300, seed=3)
+    t, h, p, _ = files(tickets, holds)
+    out = report_by_month(t, h, p, capsys)
     assert "attainment" in out.splitlines()[0]
     assert "2025-03-01" in out and "resolution" in out
 
@@ -218,20 +224,7 @@ def test_report_equals_the_attainment_of_the_measurements(files, capsys) -> None
         .agg(pl.len().alias("count"), pl.col("met").sum())
         .iter_rows(named=True)
     }
-    capsys.readouterr()
-    call_command(
-        "sla",
-        "report",
-        "--tickets",
-        t,
-        "--holds",
-        h,
-        "--policy",
-        p,
-        "--by-month",
-        "America/Chicago",
-    )
-    lines = capsys.readouterr().out.splitlines()[2:]
+    lines = report_by_month(t, h, p, capsys).splitlines()[2:]
     found = {
         (month, metric, priority): (int(count.replace(",", "")), int(met.replace(",", "")))
         for month, metric, priority, count, met, *_ in (line.split() for line in lines)

@@ -202,12 +202,17 @@ def test_a_failed_import_says_why_and_cleans_up(world, client_for, media) -> Non
     assert not (media / "imports" / key).exists()
 
 
-def test_clean_staged_imports_removes_old_uploads(world, client_for, media) -> None:
-    client = client_for(world.it_lead)
-    old = staged_id(upload(client, world.e1))
-    new = staged_id(upload(client, world.e1))
+def old_and_new_uploads(client, engagement, media) -> tuple[str, str]:
+    """Two staged uploads, the first left two days ago."""
+    old = staged_id(upload(client, engagement))
+    new = staged_id(upload(client, engagement))
     two_days_ago = time.time() - 2 * 86400
     os.utime(media / "imports" / old, (two_days_ago, two_days_ago))
+    return old, new
+
+
+def test_clean_staged_imports_removes_old_uploads(world, client_for, media) -> None:
+    old, new = old_and_new_uploads(client_for(world.it_lead), world.e1, media)
     call_command("clean_staged_imports", stdout=StringIO())
     assert not (media / "imports" / old).exists()
     assert (media / "imports" / new).exists()
@@ -215,10 +220,7 @@ def test_clean_staged_imports_removes_old_uploads(world, client_for, media) -> N
 
 def test_an_upload_removes_uploads_abandoned_a_day_ago(world, client_for, media) -> None:
     client = client_for(world.it_lead)
-    old = staged_id(upload(client, world.e1))
-    recent = staged_id(upload(client, world.e1))
-    two_days_ago = time.time() - 2 * 86400
-    os.utime(media / "imports" / old, (two_days_ago, two_days_ago))
+    old, recent = old_and_new_uploads(client, world.e1, media)
     newest = staged_id(upload(client, world.e1))
     assert not (media / "imports" / old).exists()
     assert (media / "imports" / recent).exists() and (media / "imports" / newest).exists()
