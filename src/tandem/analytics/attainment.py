@@ -17,6 +17,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 from tandem.analytics.clocks import Seconds
+from tandem.analytics.matching import search_sorted
 from tandem.analytics.measure import MISSING, STOPS, Plan, clocked
 from tandem.analytics.months import first_days, local_months
 from tandem.analytics.policy import METRICS, Policy
@@ -88,7 +89,7 @@ def _ticket_rows(measurements: pl.DataFrame, tickets: pl.DataFrame) -> pl.Series
         return None
     if not increasing:
         return None
-    found = known.search_sorted(runs).cast(pl.Int64)
+    found = pl.Series(search_sorted(known, runs))
     if not bool((found < known.len()).all()) or not bool(known.gather(found).eq(runs).all()):
         return None  # a measured ticket missing from ``tickets``
     return found.gather(run)

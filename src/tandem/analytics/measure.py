@@ -19,14 +19,15 @@ How it stays fast (``bench/sla.py`` times it at a million tickets and more):
 * every calendar the targets use is laid on one time axis (``clocks.laid_end_to_end``), so
   each metric is one pass over all tickets, each ticket shifted to its target's calendar by a
   small table indexed by its priority: no splitting per target, no gathering and scattering;
-* holds find their tickets by the ways of ``matching.py`` (a binary search per run of one id
-  when the ids come sorted, one sort of 64-bit id hashes otherwise), checked as strings, so a
+* holds find their tickets by the ways of ``matching.py`` (one walk along both columns when
+  the ids come sorted, one sort of 64-bit id hashes otherwise), checked as strings, so a
   hash collision never matches the wrong ticket;
 * a worker thread reads the priorities' codes, then the holds' instants and matches them,
-  beside the clocks (Polars and numpy release the GIL); then it takes the first half of the
-  holds off the clocks while this thread builds the output's cells (:func:`clocked`'s
-  ``meanwhile``) and takes the second half (the halves are cut between tickets, so they
-  never touch the same ticket, and each returns its tickets' held seconds only);
+  beside the clocks (Polars and numpy release the GIL); then it takes the first
+  :data:`WORKER_SHARE` of the holds off the clocks while this thread builds the output's
+  cells (:func:`clocked`'s ``meanwhile``) and takes the rest (the parts are cut between
+  tickets, so they never touch the same ticket, and each returns its tickets' held seconds
+  only);
 * the output is two columns per ticket (the priority's targets in policy order), flattened
   and filtered once;
 * a report needs no rows at all: ``attainment.attainment_of_tickets`` counts from
@@ -71,6 +72,11 @@ STOPS = {"response": "responded_at", "resolution": "resolved_at"}
 #: A missing instant in epoch seconds. No real instant is that early (nor can be: it is
 #: the earliest microsecond an int64 holds, in seconds).
 MISSING = -(2**63 // 1_000_000)
+
+#: The worker's share of the matched holds to take off the clocks: it is done matching while
+#: this thread still builds the output's cells (or a report's months). At a million tickets
+#: two thirds measured 3-5 ms better than halves, for measure() and for the report alike.
+WORKER_SHARE = 2 / 3
 
 
 def measure(
@@ -138,8 +144,8 @@ def clocked(
     holds = holds.select("start", "end").with_columns(holds["ticket_id"].rechunk())
     # Matching holds to tickets is mostly Polars work outside the GIL: it runs in a thread
     # beside the clocks, which are mostly numpy work outside the GIL too. Then the worker
-    # takes the first half of the holds off the clocks while this thread, done with
-    # ``meanwhile``, takes the second half.
+    # takes its share of the holds off the clocks while this thread, done with
+    # ``meanwhile``, takes the rest.
     with ThreadPoolExecutor(max_workers=1) as pool:
         # The priorities' codes first (this thread needs them after reading the instants),
         # then the holds.
@@ -180,11 +186,11 @@ def _held_part(
     first: bool,
 ) -> list[tuple[int, NDArray[np.int64], Seconds]]:
     """``(metric, ticket, held seconds)`` for each metric that pauses, for the tickets whose
-    holds lie in the first half of the matched holds (``hold``, ``row``: see
-    ``match_holds``), or the second, cut between two tickets. ``spans``: every hold's start
-    and end. (Halves measured best, with or without the output's cells to build.)"""
+    holds lie in the worker's share of the matched holds (``hold``, ``row``: see
+    ``match_holds``), or the rest, cut between two tickets. ``spans``: every hold's start
+    and end."""
     n = len(row)
-    cut = n // 2
+    cut = int(n * WORKER_SHARE)
     if 0 < cut < n:
         beyond = row[cut:] != row[cut - 1]
         cut = cut + int(np.argmax(beyond)) if beyond.any() else n

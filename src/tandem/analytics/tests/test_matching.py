@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+
 import numpy as np
 import polars as pl
 import pytest
@@ -77,3 +79,23 @@ def test_sorted_ids_take_the_sorted_way_and_keep_the_holds_in_order() -> None:
 def test_duplicate_ticket_ids_are_refused_either_way(ids: list[str]) -> None:
     with pytest.raises(ValueError, match="duplicate ticket ids"):
         matching.match_holds(pl.Series(ids), pl.Series(["A"]))
+
+
+@given(
+    st.lists(IDS, unique=True, max_size=12),
+    st.lists(IDS, max_size=20),
+    st.booleans(),
+)
+def test_search_sorted_is_bisect_left(ids: list[str], keys: list[str], in_order: bool) -> None:
+    """Keys in order take the as-of join, others the binary search: both are bisect_left
+    on the ids' UTF-8 bytes (how Polars orders strings)."""
+    ids = sorted(ids, key=str.encode)
+    if in_order:
+        keys = sorted(keys, key=str.encode)
+    encoded = [i.encode() for i in ids]
+    expected = [bisect.bisect_left(encoded, k.encode()) for k in keys]
+    found = matching.search_sorted(
+        pl.Series(ids, dtype=pl.String), pl.Series(keys, dtype=pl.String)
+    )
+    assert found.tolist() == expected
+    assert found.dtype == np.int64
