@@ -30,7 +30,7 @@ Wall-clock seconds decide PASS / MISS; the CPU seconds beside them (all threads)
 loaded machine costs. Peak memory per part: <= 1 GB per million tickets. The calendars'
 intervals are built once before timing, as a long-running service has them cached (the
 cold build is printed); a part's first measure() builds the lookup table for its span.
-Each part's process tunes the C allocator first, as every ``tandem`` process does
+Each part's process tunes the allocators first, as every ``tandem`` process does
 (``tandem/allocator.py``: large arrays reused instead of faulted in from the kernel again).
 A benchmark, never a timed test: nothing here asserts.
 """
