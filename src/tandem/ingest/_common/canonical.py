@@ -51,7 +51,9 @@ def map_priority(
         .collect()
     )
     by_raw = dict(zip(distinct["priority_raw"], distinct["priority"], strict=True))
-    if by_raw:
+    if by_raw and all(raw == priority for raw, priority in by_raw.items()):
+        mapped = pl.col("priority_raw")  # already P1..P4 as written: the same column, no copy
+    elif by_raw:
         mapped = pl.col("priority_raw").replace_strict(by_raw, default=None, return_dtype=pl.String)
     else:
         mapped = pl.lit(None, pl.String)

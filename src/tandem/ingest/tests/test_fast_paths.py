@@ -269,6 +269,12 @@ def test_map_priority_matches_the_old_one(seed: int, limit: int) -> None:
     new = priority_outcome(map_priority, known_only, limit)
     old = priority_outcome(old_map_priority, known_only, limit)
     assert same(new[0], old[0]) and new[1:] == old[1:]  # type: ignore[index]
+    as_written = df.filter(
+        pl.col("priority_raw").eq_missing("P1") | pl.col("priority_raw").is_null()
+    )
+    new = priority_outcome(map_priority, as_written, limit)  # each raw value its own priority
+    old = priority_outcome(old_map_priority, as_written, limit)
+    assert same(new[0], old[0]) and new[1:] == old[1:]  # type: ignore[index]
     without = df.drop("priority_raw")
     new = priority_outcome(map_priority, without, limit)
     old = priority_outcome(old_map_priority, without, limit)
