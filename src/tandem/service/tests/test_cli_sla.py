@@ -327,6 +327,24 @@ def test_the_command_line_exits_non_zero(files) -> None:
     assert not out.exists()
 
 
+def test_the_command_line_needs_no_apps_loaded(files) -> None:
+    """``tandem sla`` reads files only: it skips ``django.setup()``, half its start-up."""
+    t, h, p, out = files([GOOD], [], policy_text())
+    argv = ["tandem", "sla", "measure", "--tickets", str(t), "--policy", str(p)]
+    argv += ["--out", str(out)]
+    code = (
+        f"import sys; sys.argv = {argv!r}; from tandem.__main__ import main; main(); "
+        "from django.apps import apps; print('apps ready:', apps.ready)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "measurements for 1 tickets" in result.stdout
+    assert "apps ready: False" in result.stdout
+    assert out.exists()
+
+
 def test_the_output_has_the_bytes_csv_writer_writes(tmp_path: Path) -> None:
     ids = ["INC1", "a,b", 'a"b', "a\nb", "a\rb", "a\r\nb", "", None, " x ", "é", "#1", '"', "\\N"]
     measured = pl.DataFrame(
