@@ -108,6 +108,45 @@ def parity_period(clocks: pl.DataFrame, *, alpha: float = ALPHA) -> pl.DataFrame
     return _parity(clocks, ("metric", "priority"), alpha)
 
 
+def side_totals(clocks: pl.DataFrame, keys: tuple[str, ...] = BY_PRIORITY) -> pl.DataFrame:
+    """What the comparison needs of ``clocks``, per ``keys`` × side (client and vendor only):
+    ``count``, ``met`` and ``median_seconds``, the numbers ``aggregates(..., by=BY_SIDE)``
+    stores for each month. :func:`compare_sides` compares them; a service that stores them per
+    month and for its whole period need not keep the clocks to show parity."""
+    for column in (*keys, "side", "elapsed_seconds", "met"):
+        if column not in clocks.columns:
+            raise ValueError(f"clocks: no {column!r} column")
+    return (
+        clocks.filter(pl.col("side").is_in(SIDE_NAMES))
+        .group_by(*keys, "side")
+        .agg(
+            pl.len().cast(pl.UInt32).alias("count"),
+            pl.col("met").sum().cast(pl.UInt32).alias("met"),
+            _median().alias("median_seconds"),
+        )
+        .sort(*keys, "side")
+    )
+
+
+def compare_sides(totals: pl.DataFrame, *, alpha: float = ALPHA) -> pl.DataFrame:
+    """:func:`parity` (when ``totals`` has a ``month`` column) or :func:`parity_period` from
+    :func:`side_totals`' rows: ``metric``, ``priority``, ``side``, ``count``, ``met``,
+    ``median_seconds``. Rows of other sides are left out."""
+    _check_alpha(alpha)
+    keys = BY_PRIORITY if "month" in totals.columns else ("metric", "priority")
+    for column in (*keys, "side", *_MEASURES):
+        if column not in totals.columns:
+            raise ValueError(f"side totals: no {column!r} column")
+    per_side = totals.filter(pl.col("side").is_in(SIDE_NAMES)).select(
+        *keys,
+        "side",
+        pl.col("count").cast(pl.UInt32),
+        pl.col("met").cast(pl.UInt32),
+        pl.col("median_seconds").cast(pl.Int64),
+    )
+    return _compared(per_side, keys, alpha)
+
+
 def compare(
     client_met: int, client_count: int, vendor_met: int, vendor_count: int
 ) -> tuple[str, float]:
@@ -180,20 +219,16 @@ def _check(client_met: int, client_count: int, vendor_met: int, vendor_count: in
 
 
 def _parity(clocks: pl.DataFrame, keys: tuple[str, ...], alpha: float) -> pl.DataFrame:
+    _check_alpha(alpha)
+    return _compared(side_totals(clocks, keys), keys, alpha)
+
+
+def _check_alpha(alpha: float) -> None:
     if not 0 < alpha < 1:
         raise ValueError(f"alpha: {alpha!r} must be between 0 and 1, e.g. 0.05")
-    for column in (*keys, "side", "elapsed_seconds", "met"):
-        if column not in clocks.columns:
-            raise ValueError(f"clocks: no {column!r} column")
-    per_side = (
-        clocks.filter(pl.col("side").is_in(SIDE_NAMES))
-        .group_by(*keys, "side")
-        .agg(
-            pl.len().cast(pl.UInt32).alias("count"),
-            pl.col("met").sum().cast(pl.UInt32).alias("met"),
-            _median().alias("median_seconds"),
-        )
-    )
+
+
+def _compared(per_side: pl.DataFrame, keys: tuple[str, ...], alpha: float) -> pl.DataFrame:
     client, vendor = (
         per_side.filter(pl.col("side") == side)
         .drop("side")

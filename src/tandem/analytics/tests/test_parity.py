@@ -18,9 +18,11 @@ from tandem.analytics.parity import (
     PARITY,
     PARITY_PERIOD,
     compare,
+    compare_sides,
     fisher_exact,
     parity,
     parity_period,
+    side_totals,
     z_test,
 )
 from tandem.analytics.tests.test_aggregate import MEASURED, SIDES, TICKETS, table
@@ -271,3 +273,51 @@ def test_swapping_the_sides_flips_the_gap_and_keeps_p(
             assert a["p_value"] is None or 0 <= a["p_value"] <= 1
             assert (a["p_value"] is None) == (not a["client_count"] or not a["vendor_count"])
             assert a["significant"] == (None if a["p_value"] is None else a["p_value"] < 0.05)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([JUNE, JULY]),
+            st.sampled_from([R, S]),
+            st.sampled_from(["P1", "P2"]),
+            st.sampled_from(["client", "vendor", "unmapped"]),
+            st.integers(0, 10_000),
+            st.booleans(),
+        ),
+        max_size=60,
+    )
+)
+def test_stored_side_totals_compare_as_the_clocks_do(
+    rows: list[tuple[date, str, str, str, int, bool]],
+) -> None:
+    """What a service stores per month (and for the period) is all parity needs."""
+    frame = clocks(rows)
+    monthly = side_totals(frame)
+    period = side_totals(frame, ("metric", "priority"))
+    assert compare_sides(monthly).equals(parity(frame))
+    assert compare_sides(period).equals(parity_period(frame))
+    # the rows as a database gives them back: plain integers, any order, other sides too
+    stored = pl.DataFrame(monthly.to_dicts() + [_unmapped_row()]).sample(fraction=1.0, seed=1)
+    assert compare_sides(stored).equals(parity(frame))
+
+
+def _unmapped_row() -> dict[str, object]:
+    return {
+        "month": JUNE,
+        "metric": R,
+        "priority": "P1",
+        "side": "unmapped",
+        "count": 3,
+        "met": 1,
+        "median_seconds": 60,
+    }
+
+
+def test_side_totals_refuse_missing_columns() -> None:
+    with pytest.raises(ValueError, match="no 'median_seconds' column"):
+        compare_sides(
+            pl.DataFrame(
+                {"metric": [R], "priority": ["P1"], "side": ["client"], "count": [1], "met": [1]}
+            )
+        )
