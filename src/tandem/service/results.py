@@ -5,8 +5,9 @@ engagement the caller was allowed into): the rows hang off the run, so they are 
 
 - :func:`attainment_matrix`: month × priority cells of one metric from the aggregates, each
   with its goal and whether it fell below it (exactly, ``met < goal × count``).
-- :func:`parity_report`: client and vendor side by side from the run's stopped clocks, through
-  ``tandem.analytics.parity`` (the same counts as the side-level aggregates).
+- :func:`parity_report`: client and vendor side by side from the run's side-level aggregates
+  (months) and its side totals (the whole period), through ``tandem.analytics.parity``: no
+  clock is read, however many the run measured.
 - :func:`at_risk` / :func:`breaches`: the measurement querysets behind those lists.
 - :func:`duration`: "4 h 12 min", the way the pages show business seconds.
 """
@@ -284,13 +285,13 @@ def parity_clocks(
     run: SlaRun, *, metrics: list[str] | None = None, priorities: list[str] | None = None
 ) -> pl.DataFrame:
     """The run's stopped client and vendor clocks as the frame ``analytics.parity`` reads."""
-    rows = SlaMeasurement.objects.filter(
-        run=run, month__isnull=False, side__in=[MeasuredSide.CLIENT, MeasuredSide.VENDOR]
+    rows = _chosen(
+        SlaMeasurement.objects.filter(
+            run=run, month__isnull=False, side__in=[MeasuredSide.CLIENT, MeasuredSide.VENDOR]
+        ),
+        metrics,
+        priorities,
     )
-    if metrics:
-        rows = rows.filter(metric__in=metrics)
-    if priorities:
-        rows = rows.filter(priority__in=priorities)
     columns = ("month", "metric", "priority", "side", "elapsed_seconds", "met")
     data = list(rows.order_by().values_list(*columns).iterator(chunk_size=10_000))
     schema = {
@@ -302,6 +303,52 @@ def parity_clocks(
         "met": pl.Boolean(),
     }
     return pl.DataFrame(data, schema=schema, orient="row")
+
+
+#: The side totals ``analytics.parity.compare_sides`` reads (``month`` for the months only).
+SIDE_TOTALS: dict[str, pl.DataType] = {
+    "month": pl.Date(),
+    "metric": pl.String(),
+    "priority": pl.String(),
+    "side": pl.String(),
+    "count": pl.Int64(),
+    "met": pl.Int64(),
+    "median_seconds": pl.Int64(),
+}
+
+
+def parity_totals(
+    run: SlaRun, *, metrics: list[str] | None = None, priorities: list[str] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per side, the counts parity compares: per month (the side-level aggregates) and for
+    the whole period (``run.side_totals``; a run stored before it kept them: from its
+    clocks). A handful of rows either way."""
+    months = _chosen(
+        SlaAggregate.objects.filter(run=run, level=AggregateLevel.SIDE), metrics, priorities
+    )
+    monthly = pl.DataFrame(
+        list(months.order_by().values_list(*SIDE_TOTALS)), schema=SIDE_TOTALS, orient="row"
+    )
+    period_schema = {k: v for k, v in SIDE_TOTALS.items() if k != "month"}
+    if run.side_totals or not monthly.height:
+        period = pl.DataFrame(run.side_totals, schema=period_schema).filter(
+            pl.col("metric").is_in(metrics or list(Metric.values)),
+            pl.col("priority").is_in(priorities or list(Priority.values)),
+        )
+    else:
+        clocks = parity_clocks(run, metrics=metrics, priorities=priorities)
+        period = parity_engine.side_totals(clocks, ("metric", "priority"))
+    return monthly, period
+
+
+def _chosen(
+    rows: QuerySet[Any], metrics: list[str] | None, priorities: list[str] | None
+) -> QuerySet[Any]:
+    if metrics:
+        rows = rows.filter(metric__in=metrics)
+    if priorities:
+        rows = rows.filter(priority__in=priorities)
+    return rows
 
 
 def verdict(row: dict[str, Any]) -> str:
@@ -361,23 +408,19 @@ def parity_report(
 ) -> ParityReport:
     """Per month × metric × priority and for the whole period: both sides, the gap in points,
     the p-value, the test and a verdict in words; plus what the unmapped groups left out."""
-    clocks = parity_clocks(run, metrics=metrics, priorities=priorities)
-    months = _with_words(parity_engine.parity(clocks, alpha=alpha).to_dicts())
-    period = _with_words(parity_engine.parity_period(clocks, alpha=alpha).to_dicts())
-    unmapped = SlaMeasurement.objects.filter(
-        run=run, month__isnull=False, side=MeasuredSide.UNMAPPED
+    monthly, period = parity_totals(run, metrics=metrics, priorities=priorities)
+    unmapped = _chosen(
+        SlaAggregate.objects.filter(run=run, side=MeasuredSide.UNMAPPED), metrics, priorities
     )
-    if metrics:
-        unmapped = unmapped.filter(metric__in=metrics)
-    if priorities:
-        unmapped = unmapped.filter(priority__in=priorities)
+    clocks = unmapped.filter(level=AggregateLevel.SIDE).aggregate(total=Sum("count"))["total"]
+    groups = unmapped.filter(level=AggregateLevel.GROUP).order_by().values("assignment_group")
     return ParityReport(
         run=run,
         alpha=alpha,
-        months=months,
-        period=period,
-        unmapped_clocks=unmapped.count(),
-        unmapped_groups=unmapped.order_by().values("assignment_group").distinct().count(),
+        months=_with_words(parity_engine.compare_sides(monthly, alpha=alpha).to_dicts()),
+        period=_with_words(parity_engine.compare_sides(period, alpha=alpha).to_dicts()),
+        unmapped_clocks=clocks or 0,
+        unmapped_groups=groups.distinct().count(),
     )
 
 

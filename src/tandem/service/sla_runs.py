@@ -30,6 +30,7 @@ import polars as pl
 from django.db import connection, transaction
 from django.utils import timezone
 
+from tandem.analytics import parity as parity_engine
 from tandem.analytics import versions as engine
 from tandem.analytics.aggregate import BY_PRIORITY, BY_SIDE, FINEST, UNMAPPED
 from tandem.analytics.frames import SIDES
@@ -157,6 +158,7 @@ class _Results:
     tickets_measured: int
     breaches: int
     at_risk: int
+    side_totals: list[dict[str, Any]]
 
 
 def execute_run(run: SlaRun, *, report: Report | None = None) -> SlaRun:
@@ -189,6 +191,7 @@ def execute_run(run: SlaRun, *, report: Report | None = None) -> SlaRun:
                 measurements_count=results.measurements.height,
                 breaches_count=results.breaches,
                 at_risk_count=results.at_risk,
+                side_totals=results.side_totals,
             )
             run.policies.set(results.policies)
     except Exception as exc:
@@ -299,7 +302,19 @@ def _compute(run: SlaRun, report: Report) -> _Results:
         tickets_measured=measured["ticket_id"].n_unique(),
         breaches=rows.filter(~pl.col("met")).height,
         at_risk=at_risk,
+        side_totals=_side_totals(rows),
     )
+
+
+def _side_totals(rows: pl.DataFrame) -> list[dict[str, Any]]:
+    """``SlaRun.side_totals``: the whole period's stopped clocks per metric × priority × side
+    (a median cannot be made of the months' medians, so it is taken here, once)."""
+    stopped = rows.filter(pl.col("month").is_not_null())
+    totals = parity_engine.side_totals(stopped, ("metric", "priority"))
+    return [
+        {**row, "count": int(row["count"]), "met": int(row["met"])}
+        for row in totals.iter_rows(named=True)
+    ]
 
 
 def _parsed(policy: SlaPolicy) -> Any:

@@ -129,6 +129,15 @@ class SlaRun(EngagementScopedModel):
     breaches_count = models.PositiveIntegerField(default=0)
     at_risk_count = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    side_totals = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=(
+            "The whole run's stopped clocks per metric, priority and side (client team, "
+            "vendor): count, met and median seconds. The parity page's whole-period rows; the "
+            "months are the side-level aggregates."
+        ),
+    )
 
     # A record of what happened: started by the service, never edited through the UI or API.
     writable = False

@@ -102,10 +102,24 @@ def build_sla(engagement: Engagement) -> Sla:
     p1_march = aggregate(priority="P1", count=8, met=4, goal=Decimal("0.95"))
     p3_march = aggregate(priority="P3", count=4, met=4, goal=Decimal("0.9"))
     p1_february = aggregate(priority="P1", month=FEBRUARY, count=2, met=2, goal=Decimal("0.95"))
-    for side, met in (("client", 3), ("vendor", 1)):
-        aggregate(level=AggregateLevel.SIDE, side=side, priority="P1", count=4, met=met)
-    aggregate(level=AggregateLevel.SIDE, side="client", priority="P3", count=3, met=3)
+    # The side rows as a run stores them (nearest-rank medians of the clocks above).
+    for side, met, median in (("client", 3, 3_600), ("vendor", 1, 18_001)):
+        side_row = {"side": side, "priority": "P1", "count": 4, "met": met}
+        aggregate(level=AggregateLevel.SIDE, median_seconds=median, **side_row)
+    p3 = {"level": AggregateLevel.SIDE, "priority": "P3", "count": 3, "met": 3}
+    aggregate(side="client", median_seconds=18_000, **p3)
     aggregate(level=AggregateLevel.SIDE, side="unmapped", priority="P3", count=1, met=1)
+    aggregate(
+        level=AggregateLevel.GROUP,
+        side="unmapped",
+        assignment_group='=HYPERLINK("x")',
+        priority="P3",
+        count=1,
+        met=1,
+        median_seconds=7_200,
+    )
+    february = {"level": AggregateLevel.SIDE, "month": FEBRUARY, "count": 2, "met": 2}
+    aggregate(side="client", priority="P1", median_seconds=3_600, **february)
     credit = ServiceCreditFactory(
         run=run,
         priority="P1",

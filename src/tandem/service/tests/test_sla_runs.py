@@ -369,3 +369,19 @@ def test_the_command_runs_in_the_foreground_and_refuses_clearly(world, data) -> 
         call_command("run_sla", "--engagement", "999999")
     with pytest.raises(CommandError, match="not an ISO 8601"):
         call_command("run_sla", "--engagement", str(world.e1.pk), "--as-of", "soon")
+
+
+def test_parity_comes_from_what_the_run_stored_as_from_its_clocks(world, data) -> None:
+    """Months from the side-level aggregates, the period from ``side_totals``: the numbers
+    comparing every stopped clock gives (what the page read before it kept them)."""
+    from tandem.analytics import parity as engine
+    from tandem.service import results
+
+    run = sla_runs.execute_run(sla_runs.create_run(engagement=world.e1, user=None, as_of=AS_OF))
+    assert run.side_totals
+    report = results.parity_report(run)
+    clocks = results.parity_clocks(run)
+    assert report.months == results._with_words(engine.parity(clocks).to_dicts())
+    assert report.period == results._with_words(engine.parity_period(clocks).to_dicts())
+    run.side_totals = []  # a run stored before side totals: the period from its clocks
+    assert results.parity_report(run).period == report.period
