@@ -9,9 +9,11 @@ from tandem.core.models.base import (
 from tandem.core.models.engagements import Engagement, EngagementParty, RoleAssignment
 from tandem.core.models.organizations import Organization
 from tandem.core.models.progress import Progress
+from tandem.core.models.tokens import ApiToken
 from tandem.core.models.users import User
 
 __all__ = [
+    "ApiToken",
     "AppendOnlyError",
     "ChangeLog",
     "ChangeLoggedModel",

@@ -47,6 +47,13 @@ class Progress(models.Model):
     result = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True)
     task_id = models.CharField(max_length=64, blank=True)
+    # What ran, so that a failed piece of work can be started again ("retry").
+    task_name = models.CharField(max_length=200, blank=True)
+    arguments = models.JSONField(default=dict, blank=True)
+    # The lease: a running task writes its heartbeat every few seconds; a row whose heartbeat
+    # is older than the lease belongs to a worker that died and is marked failed.
+    heartbeat = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=100, blank=True, help_text="host:pid of the worker.")
     created = models.DateTimeField(auto_now_add=True)
     last_updated = models.DateTimeField(auto_now=True)
 
