@@ -23,7 +23,6 @@ audit export below - runs with ``atomic=False`` and makes its output appear all 
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import os
@@ -36,6 +35,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 
+from tandem.core import exports
 from tandem.core.audit import audit_context
 from tandem.core.choices import AuditSource, ProgressState
 from tandem.core.models import ChangeLog, Engagement, Progress, User
@@ -148,6 +148,12 @@ EXPORT_COLUMNS = [
     "request_id",
     "client_address",
 ]
+#: The same columns, typed for the one export writer (``tandem.core.exports``): the time is an
+#: instant (UTC), everything else text - names, objects and messages neutralized there.
+AUDIT_COLUMNS = [
+    exports.Column(name, exports.Kind.DATETIME if name == "time_utc" else exports.Kind.TEXT)
+    for name in EXPORT_COLUMNS
+]
 
 
 def export_dir() -> Path:
@@ -187,10 +193,11 @@ def _export_audit(progress: Progress, engagement_id: int) -> dict[str, Any]:
     written = 0
     try:
         with os.fdopen(handle, "w", newline="", encoding="utf-8") as stream:
-            writer = csv.writer(stream)
-            writer.writerow(EXPORT_COLUMNS)
-            for record in records.iterator(chunk_size=EXPORT_CHUNK):
-                writer.writerow(_audit_row(record))
+            audit_rows = map(_audit_row, records.iterator(chunk_size=EXPORT_CHUNK))
+            lines = exports.csv_lines(AUDIT_COLUMNS, audit_rows)
+            stream.write(next(lines))  # the headers
+            for line in lines:
+                stream.write(line)
                 written += 1
                 if written % EXPORT_CHUNK == 0:
                     progress.update(
@@ -204,25 +211,19 @@ def _export_audit(progress: Progress, engagement_id: int) -> dict[str, Any]:
     return {"file_name": file_name, "rows": written}
 
 
-def _audit_row(record: ChangeLog) -> list[str]:
+def _audit_row(record: ChangeLog) -> list[Any]:
+    """One record's values for :data:`AUDIT_COLUMNS` (the writer neutralizes the text)."""
     changes = {name: [before, after] for name, before, after in record.diff}
     return [
-        record.time.isoformat(),
+        record.time,
         record.user_name,
         record.source,
         record.action,
         f"{record.content_type.app_label}.{record.content_type.model}",
         record.object_id,
-        _safe_cell(record.object_repr),
-        _safe_cell(json.dumps(changes, default=str, sort_keys=True)),
-        _safe_cell(record.message),
+        record.object_repr,
+        json.dumps(changes, default=str, sort_keys=True),
+        record.message,
         str(record.request_id),
         record.client_address or "",
     ]
-
-
-def _safe_cell(value: str) -> str:
-    """Defuse spreadsheet formulas (CSV injection): a leading = + - @ is quoted."""
-    if value and value[0] in "=+-@\t\r":
-        return "'" + value
-    return value

@@ -7,7 +7,6 @@ trail is written by the model signals inside it.
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django.contrib import messages
@@ -16,20 +15,16 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import EmptyPage
 from django.db import models, transaction
 from django.db.models import ProtectedError, RestrictedError
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
+from tandem.core import exports
 from tandem.core.access import can, can_add
 from tandem.core.choices import Action
 from tandem.core.htmx import htmx_partial
 from tandem.core.models import ChangeLog, Engagement
 from tandem.core.views.filterbar import tidy_filter_form
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
 
 
 class EngagementMixin:
@@ -50,7 +45,8 @@ class EngagementMixin:
 
 
 class ObjectListView(LoginRequiredMixin, EngagementMixin, View):
-    """A sortable, filterable table of what the user may see; ``?export=csv`` downloads it."""
+    """A sortable, filterable table of what the user may see; ``?export=csv`` or
+    ``?export=xlsx`` downloads it (the same rows, through ``tandem.core.exports``)."""
 
     queryset: models.QuerySet[Any]
     table_class: type
@@ -91,8 +87,9 @@ class ObjectListView(LoginRequiredMixin, EngagementMixin, View):
             tidy_filter_form(filterset.form)  # before validation caches the bound fields
             queryset = filterset.qs if filterset.is_valid() else queryset.none()
         table = self.get_table(queryset)
-        if request.GET.get("export") == "csv":
-            return self.export_csv(table)
+        fmt = request.GET.get("export")
+        if fmt in exports.FORMATS:
+            return self.export(table, fmt)
         try:
             table.paginate(page=page_number(request), per_page=self.per_page)
         except EmptyPage:
@@ -117,13 +114,15 @@ class ObjectListView(LoginRequiredMixin, EngagementMixin, View):
             return bool(self.request.user.is_staff)
         return can_add(self.request.user, self.queryset.model, engagement)
 
-    def export_csv(self, table: Any) -> StreamingHttpResponse:
-        writer = csv.writer(_Echo())
-        rows = (writer.writerow(row) for row in table.as_values())
-        name = self.queryset.model._meta.verbose_name_plural.replace(" ", "-")
-        response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        return response
+    def export(self, table: Any, fmt: str) -> HttpResponse:
+        """The table's rows (every page, the same filters) as a CSV or XLSX file."""
+        columns, rows = exports.table_export(table)
+        plural = str(self.queryset.model._meta.verbose_name_plural)
+        engagement = self.get_engagement()
+        name = exports.file_slug(plural)
+        if engagement is not None:  # "alpha-managed-services-tickets.csv"
+            name = f"{exports.file_slug(engagement.name, 'engagement')}-{name}"
+        return exports.export_response(fmt, columns, rows, name=name, sheet=plural.capitalize())
 
 
 def page_number(request: HttpRequest) -> int:
@@ -159,7 +158,7 @@ class ObjectDetailView(LoginRequiredMixin, View):
             "can_delete": can(request.user, Action.DELETE, obj),
         }
         if self.tab == "history":
-            context["history"] = history_for(obj)
+            context["history"] = history_for(obj, request.user)
             template = "generic/object_history.html"
         else:
             context.update(self.get_extra_context(obj))
@@ -167,12 +166,21 @@ class ObjectDetailView(LoginRequiredMixin, View):
         return render(request, template, context)
 
 
-def history_for(obj: models.Model) -> models.QuerySet[ChangeLog]:
+def history_for(obj: models.Model, user: Any) -> models.QuerySet[ChangeLog]:
+    """The History tab's records: the object's, as the audit trail lets ``user`` read them.
+
+    Seeing an object does not open its whole trail: a vendor lead may see the client's
+    sponsor, never the sponsor's sign-ins. ``ChangeLog.objects.restrict`` decides, as on
+    ``/audit/``: records of the user's engagements (vendor privacy applied), everything for
+    platform administrators, and for others nothing outside an engagement (people,
+    organizations, sign-ins)."""
     from django.contrib.contenttypes.models import ContentType
 
-    return ChangeLog.objects.filter(
-        content_type=ContentType.objects.get_for_model(type(obj)), object_id=str(obj.pk)
-    ).select_related("content_type")
+    return (
+        ChangeLog.objects.restrict(user, Action.VIEW)
+        .filter(content_type=ContentType.objects.get_for_model(type(obj)), object_id=str(obj.pk))
+        .select_related("content_type")
+    )
 
 
 def _engagement_of(obj: Any) -> Engagement | None:

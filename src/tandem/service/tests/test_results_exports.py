@@ -1,16 +1,18 @@
 """Exports of measurements, aggregates and credit lines: the list's filters, exact text
-(UTC instants, decimals as written), formulas defused, XLSX that openpyxl opens."""
+(UTC instants, decimals as written), formulas defused, XLSX that openpyxl opens with typed
+cells. The writer's own rules are tested in ``tandem.core.tests.test_exports``."""
 
 from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
+from decimal import Decimal
 
 import openpyxl
 import pytest
 from django.urls import reverse
 
-from tandem.service.exports import cell_text, safe_cell
 from tandem.service.tests.results_data import build_sla
 
 pytestmark = pytest.mark.django_db
@@ -73,9 +75,15 @@ def test_aggregates_xlsx_opens(world, sla, client_for) -> None:
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert rows[0][:5] == ["run", "level", "month", "metric", "priority"]
     assert len(rows) == 1 + 3
-    march_p1 = next(r for r in rows[1:] if r[2] == "2025-03-01" and r[4] == "P1")
-    assert march_p1[7:10] == [8, 4, "0.950000"]  # counts sum in a spreadsheet; goals exact
+    march_p1 = next(r for r in rows[1:] if r[2] == datetime(2025, 3, 1) and r[4] == "P1")
+    assert march_p1[7:10] == [8, 4, 0.95]  # counts and goals are numbers a spreadsheet sums
     assert march_p1[0] == sla.run.pk
+    book = openpyxl.load_workbook(io.BytesIO(body))
+    goal = book.active.cell(row=2, column=10)
+    assert (goal.data_type, goal.number_format) == ("n", "0.000000")  # shown as stored
+    assert Decimal(str(goal.value)) == Decimal("0.95")
+    month = book.active.cell(row=2, column=3)
+    assert month.is_date and month.number_format == "yyyy-mm-dd"
 
 
 def test_export_is_scoped(world, sla, client_for) -> None:
@@ -84,10 +92,3 @@ def test_export_is_scoped(world, sla, client_for) -> None:
             url = reverse(f"service:{name}", args=[world.e1.pk]) + f"?export={fmt}"
             assert client_for(world.outsider).get(url).status_code == 404
 
-
-def test_cells() -> None:
-    assert safe_cell("=1+1") == "'=1+1"
-    assert safe_cell("-2") == "'-2"
-    assert safe_cell("Desk") == "Desk"
-    assert cell_text(True) == "true"
-    assert cell_text(None) == ""

@@ -119,7 +119,7 @@ def test_new_version_is_prefilled_from_the_latest_and_numbered_after_it(
     created = SlaPolicy.objects.get(engagement=world.e1, name="Amendment 1")
     assert response.status_code == 302 and response["Location"] == created.get_absolute_url()
     assert (created.version, created.created_by) == (5, world.it_lead)
-    [record] = history_for(created)
+    [record] = history_for(created, world.it_lead)
     assert (record.action, record.user) == (AuditAction.CREATE, world.it_lead)
 
 
