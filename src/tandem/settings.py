@@ -137,14 +137,16 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_ADAPTER = "tandem.core.auth.AccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = False
-# Five failed logins a minute per client address, thirty an hour per account.
-ACCOUNT_RATE_LIMITS = {
+# Five failed sign-ins a minute per client address, and thirty an hour per account *from one
+# address* (the adapter puts the address into the key): nobody can lock a person out by
+# guessing their password from elsewhere. The counters live in the shared cache (CACHES).
+TANDEM_RATE_LIMITS = {
     "login_failed": "5/m/ip,30/h/key",
     "login": "30/m/ip",
     "reset_password": "5/m/ip,5/h/key",
 }
-if TESTING:
-    ACCOUNT_RATE_LIMITS = False
+# Off under tests (a test that needs them sets ACCOUNT_RATE_LIMITS = TANDEM_RATE_LIMITS).
+ACCOUNT_RATE_LIMITS = False if TESTING else TANDEM_RATE_LIMITS
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Tandem"
 
@@ -163,8 +165,38 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "tandem.core.errors.csrf_failure"
+# Reverse proxies in front of Tandem that append to X-Forwarded-For: the client address (audit
+# trail, sign-in rate limits) is the Nth entry from the right; 0 ignores the header.
+TANDEM_TRUSTED_PROXIES = env.integer("TANDEM_TRUSTED_PROXIES", default=0)
+if TANDEM_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured(
+        f"TANDEM_TRUSTED_PROXIES={TANDEM_TRUSTED_PROXIES} is negative: use the number of "
+        "reverse proxies in front of Tandem (0 when clients connect directly)."
+    )
+ALLAUTH_TRUSTED_PROXY_COUNT = TANDEM_TRUSTED_PROXIES
 # The admin MFA requirement can be switched off for a lab; never in production.
 TANDEM_REQUIRE_ADMIN_MFA = env.boolean("TANDEM_REQUIRE_ADMIN_MFA", default=True)
+
+# --- cache: shared by every process (sign-in rate limits) ----------------------------------
+# The database by default (its table comes with core's migrations), Redis when configured.
+# Never per-process memory: each gunicorn worker would count failed sign-ins on its own.
+REDIS_URL = env.string("TANDEM_REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "tandem",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            # Created by core's migration 0005_cache_table (the name is fixed there too).
+            "LOCATION": "tandem_cache",
+        }
+    }
 
 # --- internationalisation -----------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

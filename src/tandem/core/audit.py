@@ -217,7 +217,9 @@ def _request_context(request: Any, user: Any, user_name: str = "") -> Iterator[A
     context = _current.get()
     address = context.client_address if context else None
     if address is None and request is not None:
-        address = request.META.get("REMOTE_ADDR")
+        from tandem.core.middleware import client_address
+
+        address = client_address(request)
     with audit_context(
         source=context.source if context else AuditSource.WEB,
         user=user,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 
 from django.conf import settings
@@ -13,7 +14,38 @@ from tandem.core.choices import AuditSource
 
 
 def client_address(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's IP address, as the audit trail and the sign-in rate limits see it.
+
+    Behind ``TANDEM_TRUSTED_PROXIES`` reverse proxies (each appending the address it received
+    the request from to ``X-Forwarded-For``), the client is the Nth address from the right of
+    that header: whatever a client puts further left is its own claim and is ignored. With 0
+    proxies (the default) the header is ignored altogether. A header too short for the
+    configured count, or an entry that is not an IP address, falls back to the address of the
+    connection (``REMOTE_ADDR``); ``None`` when that is no IP address either (a Unix socket).
+    """
+    proxies: int = getattr(settings, "TANDEM_TRUSTED_PROXIES", 0)
+    if proxies > 0:
+        hops = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",")]
+        if len(hops) >= proxies:
+            forwarded = _ip_address(hops[-proxies])
+            if forwarded is not None:
+                return forwarded
+    return _ip_address(request.META.get("REMOTE_ADDR", ""))
+
+
+def _ip_address(value: object) -> str | None:
+    """``value`` as a normalized IP address (a port or IPv6 brackets removed), else None."""
+    if not isinstance(value, str) or not value or len(value) > 64:
+        return None
+    text = value.strip()
+    if text.startswith("["):  # "[2001:db8::1]" or "[2001:db8::1]:443"
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:  # "203.0.113.7:443"
+        text = text.partition(":")[0]
+    try:  # a zone ("fe80::1%eth0") means nothing to anyone else: dropped
+        return str(ipaddress.ip_address(text.partition("%")[0]))
+    except ValueError:
+        return None
 
 
 def request_source(path: str) -> str:
