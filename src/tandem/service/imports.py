@@ -7,9 +7,11 @@ session or in memory:
    ``FILE_UPLOAD_MAX_MEMORY_SIZE``); ``stage_upload`` *moves* it - no copy - to
    ``MEDIA_ROOT/imports/<uuid>/`` beside a small ``staged.json`` that says who uploaded it,
    for which engagement, and how to read it.
-2. **Preview**: ``Staged.make_preview`` reads it with ``tandem.ingest`` and ``summarise``
-   turns the result (or the problems found) into ``preview-<revision>.json``: counts,
-   priority mix, date range, the first tickets, warnings. Nothing is stored in the database.
+2. **Preview**: a background task with a time budget (``tandem.service.tasks_preview``;
+   never the request) has ``Staged.build_preview`` read it with ``tandem.ingest``, and
+   ``summarise`` turn the result (or the problems found) into ``preview-<revision>.json``:
+   counts, priority mix, date range, the first tickets, warnings. Nothing is stored in the
+   database.
    A generic CSV (or a file whose format cannot be told) also gets what the column-mapping
    form needs (``tandem.service.import_mapping``); a mapping submitted there is kept in
    ``staged.json`` and bumps the revision, so a preview read with an older mapping is
@@ -54,8 +56,6 @@ from tandem.ingest import (
 from tandem.service.import_mapping import batch_mapping, mapping_source, offers_mapping
 
 STAGING_DIR_NAME = "imports"
-#: Files up to this size are previewed during the request; larger ones in a background task.
-INLINE_PREVIEW_BYTES = 5 * 1024 * 1024
 #: How many tickets the preview lists.
 PREVIEW_TICKETS = 20
 #: Staged uploads older than this are removed by ``clean_staged_imports``.
@@ -245,10 +245,6 @@ class Staged:
     def total_size(self) -> int:
         return self.size + self.holds_size
 
-    @property
-    def preview_inline(self) -> bool:
-        return self.total_size <= INLINE_PREVIEW_BYTES
-
     def save(self) -> None:
         """Write ``staged.json`` atomically (a reader never sees half of it)."""
         _write_json(self.directory / "staged.json", dataclasses.asdict(self))
@@ -294,8 +290,16 @@ class Staged:
         )
 
     def make_preview(self, progress: Progress | None = None) -> dict[str, Any]:
-        """Read the staged file and write its preview: the summary or the problems, and for
-        a generic CSV (or one no format fits) what the column-mapping form needs."""
+        """Read the staged file and write its preview (``build_preview``, then ``keep_preview``)."""
+        preview = self.build_preview(progress)
+        self.keep_preview(preview)
+        return preview
+
+    def build_preview(self, progress: Progress | None = None) -> dict[str, Any]:
+        """Read the staged file into its preview, written nowhere: the summary or the
+        problems, and for a generic CSV (or one no format fits) what the column-mapping form
+        needs. ``progress`` is called between the phases (the preview task's time budget
+        stops the work there by raising from it)."""
         report = progress or _silent
         revision = self.revision
         format = self.format
@@ -316,8 +320,12 @@ class Staged:
                 mapping=self.mapping,
                 priority_map=self.priority_map,
             )
-        _write_json(self.directory / f"preview-{revision}.json", preview)
         return preview
+
+    def keep_preview(self, preview: dict[str, Any]) -> None:
+        """Write ``preview`` for the revision it was read with (an older revision's preview
+        lands where nobody looks: the page shows the current revision's only)."""
+        _write_json(self.directory / f"preview-{preview['revision']}.json", preview)
 
     def apply_mapping(self, mapping: dict[str, str], priority_map: dict[str, str | None]) -> None:
         """Read the file as a generic CSV with ``mapping`` from now on: a new revision,

@@ -1,6 +1,7 @@
-"""Background work of the service app: previewing and importing a staged export.
+"""Background work of the service app: importing a staged export (its preview, with a time
+budget, is ``tandem.service.tasks_preview``).
 
-Both tasks run with ``atomic=False``: reading a large export takes most of the time and
+The import runs with ``atomic=False``: reading a large export takes most of the time and
 writes nothing, so its progress shows live; ``import_tickets`` then opens its own single
 transaction for the writes (its progress within shows when it commits).
 """
@@ -18,20 +19,6 @@ from tandem.core.tasks_compat import task
 from tandem.ingest import IngestError
 from tandem.service import services
 from tandem.service.imports import Staged, StagedMissing
-
-
-@task()
-def preview_staged(progress_id: str, staged_id: str) -> Any:
-    """Read a staged upload and write its preview (summary or problems) beside it."""
-    return run_with_progress(
-        progress_id, lambda progress: _preview(progress, staged_id), atomic=False
-    )
-
-
-def _preview(progress: Progress, staged_id: str) -> dict[str, Any]:
-    staged = _staged(staged_id)
-    preview = staged.make_preview(_reporter(progress, scale=95))
-    return {"staged_id": staged_id, "ok": preview["ok"]}
 
 
 @task()

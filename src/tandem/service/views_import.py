@@ -5,9 +5,13 @@ Who may do what: uploading and confirming need ``can_add(user, ImportBatch, enga
 seen only by the person who uploaded it (404 for anyone else). The staging itself - where
 files live between the steps and how they are read - is ``tandem.service.imports``.
 
-A generic CSV (or a file no format fits) gets a column-mapping form on its preview page; it
-posts to the preview URL itself, and a valid mapping is kept with the staged upload and
-read again (in the background for a large file) like the first preview.
+Nothing here reads the file: the upload stages it and starts the preview as background
+work with a time budget (``tandem.service.tasks_preview``); the preview page polls that
+work with htmx and shows the preview once it is kept. A generic CSV (or a file no format
+fits) gets a column-mapping form on its preview page; it posts to the preview URL itself,
+and a valid mapping is kept with the staged upload and read again in the background, like
+the first preview. A preview that failed (its time budget, a worker that died) can be
+started again from its page.
 """
 
 from __future__ import annotations
@@ -44,10 +48,10 @@ from tandem.service.imports import (
     stage_upload,
 )
 from tandem.service.models import ImportBatch
-from tandem.service.tasks import import_staged, preview_staged
+from tandem.service.tasks import import_staged
+from tandem.service.tasks_preview import PREVIEW_KIND, preview_seconds, start_preview
 
 IMPORT_KIND = "import_tickets"
-PREVIEW_KIND = "preview_import"
 STEPS = ("Upload", "Preview", "Import")
 # Room for the form fields and multipart framing around the two files.
 _REQUEST_SLACK = 1024 * 1024
@@ -133,6 +137,7 @@ class ImportUploadView(LoginRequiredMixin, EngagementMixin, View):
         except UploadRefused as exc:
             form.add_error("file", str(exc))
             return self.render_form(form, status=422)
+        start_preview(staged, owner=request.user, engagement=engagement)
         return redirect("service:import_preview", staged.id)
 
 
@@ -153,24 +158,27 @@ def _staged_for(request: HttpRequest, staged_id: Any) -> tuple[Staged, Engagemen
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_preview(request: HttpRequest, staged_id: Any) -> HttpResponse:
-    """Step 2: what the file holds, or why it cannot be imported. Nothing is stored.
+    """Step 2: what the file holds, or why it cannot be imported. Nothing is stored, and
+    nothing is read here: the background preview's bar until it is kept, then the preview.
 
     POST: a column mapping for a generic CSV; valid, the file is previewed again with it.
+    POST ``retry``: start again a preview that failed.
     """
     staged, engagement = _staged_for(request, staged_id)
+    if request.method == "POST" and "retry" in request.POST:
+        return _retry_preview(request, staged, engagement)
     if request.method == "POST":
         return _apply_mapping(request, staged, engagement)
     preview = staged.load_preview()
     progress = None
-    if preview is None and staged.preview_inline:
-        preview = staged.make_preview()
-    elif preview is None:
+    if preview is None:
         progress = _preview_progress(request, staged, engagement)
         preview = staged.load_preview()  # the immediate backend has finished already
     if getattr(request, "htmx", False):
         if preview is not None:  # the background read is done: show the whole page
             return HttpResponse(headers={"HX-Refresh": "true"})
-        return render(request, "service/import_progress_bar.html", _bar(request, progress))
+        context = {**_bar(request, progress), **_preview_links(staged, engagement)}
+        return render(request, "service/import_progress_bar.html", context)
     return _render_preview(request, staged, engagement, preview, progress)
 
 
@@ -193,7 +201,8 @@ def _render_preview(
         "holds_size": human_size(staged.holds_size),
     }
     if preview is None:
-        context.update(_bar(request, progress))
+        context.update(_bar(request, progress), **_preview_links(staged, engagement))
+        context["budget"] = f"{preview_seconds():g}"
     else:
         context["preview"] = _displayed(preview, engagement)
         if form is None:
@@ -281,30 +290,50 @@ def _apply_mapping(request: HttpRequest, staged: Staged, engagement: Engagement)
     if not form.is_valid():
         return _render_preview(request, staged, engagement, preview, form=form, status=422)
     staged.apply_mapping(form.mapping(), form.priority_map())
+    start_preview(staged, owner=request.user, engagement=engagement)
     messages.success(request, "Columns applied: the preview below reads the file with them.")
     return redirect("service:import_preview", staged.id)
 
 
-def _preview_progress(request: HttpRequest, staged: Staged, engagement: Engagement) -> Progress:
+def _retry_preview(request: HttpRequest, staged: Staged, engagement: Engagement) -> HttpResponse:
+    """Read the file again after a failed preview; any other state changes nothing."""
+    if staged.import_progress_id:
+        raise Http404("This upload is being imported.")
+    progress = _preview_progress(request, staged, engagement, start=False)
+    if staged.load_preview() is None and (progress is None or progress.state == "failed"):
+        start_preview(staged, owner=request.user, engagement=engagement)
+        messages.info(request, f"Reading {staged.file_name} again.")
+    return redirect("service:import_preview", staged.id)
+
+
+def _preview_progress(
+    request: HttpRequest, staged: Staged, engagement: Engagement, *, start: bool = True
+) -> Progress | None:
+    """The background preview of the current revision; started if it never was (an upload
+    staged before previews ran in the background, or its row is gone)."""
     if staged.preview_progress_id:
-        progress = Progress.objects.filter(pk=staged.preview_progress_id).first()
+        progress = (
+            Progress.objects.restrict(request.user)
+            .filter(pk=staged.preview_progress_id, kind=PREVIEW_KIND)
+            .first()
+        )
         if progress is not None:
             return progress
-    progress = start_with_progress(
-        preview_staged,
-        owner=request.user,
-        label=f"Reading {staged.file_name}",
-        kind=PREVIEW_KIND,
-        engagement=engagement,
-        staged_id=staged.id,
-    )
-    staged.preview_progress_id = str(progress.pk)
-    staged.save()
-    return progress
+    if not start:
+        return None
+    return start_preview(staged, owner=request.user, engagement=engagement)
 
 
 def _bar(request: HttpRequest, progress: Progress | None) -> dict[str, Any]:
     return {"progress": progress, "poll_url": request.path}
+
+
+def _preview_links(staged: Staged, engagement: Engagement) -> dict[str, str]:
+    """Where a failed preview's card leads: read it again, or upload another file."""
+    return {
+        "retry_url": reverse("service:import_preview", args=[staged.id]),
+        "upload_url": reverse("service:import_upload", args=[engagement.pk]),
+    }
 
 
 def _displayed(preview: dict[str, Any], engagement: Engagement) -> dict[str, Any]:

@@ -5,6 +5,7 @@ staged uploads are their uploader's alone and go away after the import."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 from io import StringIO
 from pathlib import Path
@@ -15,12 +16,14 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from tandem.core.models import Progress
-from tandem.service import import_mapping, imports
+from tandem.service import import_mapping, imports, tasks_preview
 from tandem.service.models import ImportBatch, Ticket, TicketHold
 
 pytestmark = pytest.mark.django_db
 
 FIXTURES = Path(__file__).resolve().parents[2] / "ingest" / "tests" / "fixtures"
+#: Tasks are queued and nothing runs them, as behind a busy worker.
+NO_WORKER = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
 
 
 @pytest.fixture(autouse=True)
@@ -175,8 +178,7 @@ def test_discard_removes_the_staged_upload(world, client_for, media) -> None:
     assert not ImportBatch.objects.exists()
 
 
-def test_large_files_are_previewed_in_a_background_task(world, client_for, monkeypatch) -> None:
-    monkeypatch.setattr(imports, "INLINE_PREVIEW_BYTES", 10)
+def test_files_are_previewed_in_a_background_task(world, client_for) -> None:
     client = client_for(world.it_lead)
     key = staged_id(upload(client, world.e1))
     body = client.get(reverse("service:import_preview", args=[key])).content.decode()
@@ -413,8 +415,7 @@ def test_others_cannot_see_or_map_a_staged_file(world, client_for) -> None:
     assert imports.Staged.load(key).revision == 0
 
 
-def test_a_large_file_is_read_again_in_the_background(world, client_for, monkeypatch) -> None:
-    monkeypatch.setattr(imports, "INLINE_PREVIEW_BYTES", 10)
+def test_a_new_mapping_is_read_again_in_the_background(world, client_for) -> None:
     client = client_for(world.it_lead)
     key = staged_id(upload_text(client, world.e1, ODD))
     url = reverse("service:import_preview", args=[key])
@@ -425,11 +426,13 @@ def test_a_large_file_is_read_again_in_the_background(world, client_for, monkeyp
     assert runs.count() == 2 and {p.state for p in runs} == {"succeeded"}
 
 
-def test_an_older_preview_is_not_shown_for_a_new_mapping(world, client_for) -> None:
+def test_an_older_preview_is_not_shown_for_a_new_mapping(world, client_for, settings) -> None:
     client = client_for(world.it_lead)
     key = staged_id(upload_text(client, world.e1, ODD))
     url = reverse("service:import_preview", args=[key])
-    client.post(url, form_data(client.get(url)))
+    data = form_data(client.get(url))
+    settings.TASKS = NO_WORKER  # the new mapping's preview waits for a worker
+    client.post(url, data)
     staged = imports.Staged.load(key)
     assert staged.load_preview() is None  # revision 1 is not read yet
     assert not (staged.directory / "preview-0.json").exists()
@@ -438,6 +441,12 @@ def test_an_older_preview_is_not_shown_for_a_new_mapping(world, client_for) -> N
     old.revision = 0
     old.make_preview()
     assert imports.Staged.load(key).load_preview() is None
+    # A preview task queued for the old revision finds a newer one and reads nothing.
+    progress = Progress.objects.create(owner=world.it_lead, kind="preview_import", label="x")
+    result = tasks_preview.preview_upload.call(
+        progress_id=str(progress.pk), staged_id=key, revision=0
+    )
+    assert result["superseded"] and imports.Staged.load(key).load_preview() is None
 
 
 def test_guesses_and_checks_without_a_file() -> None:
@@ -547,3 +556,155 @@ def test_a_field_left_out_is_not_read_from_a_column_of_its_name(world, client_fo
     client.post(reverse("service:import_confirm", args=[key]))
     assert ImportBatch.objects.get().mapping["category"] == ""
     assert set(Ticket.objects.values_list("category", flat=True)) == {""}
+
+
+# The preview: background work with a time budget, never the request ------------------------
+
+
+def _refuse_reading(monkeypatch) -> None:
+    """Any read of a staged file fails the test."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the file was read in the request")
+
+    monkeypatch.setattr(imports, "read_files", refuse)
+    monkeypatch.setattr(imports, "detect_format", refuse)
+    monkeypatch.setattr(imports, "mapping_source", refuse)
+    monkeypatch.setattr(imports.Staged, "build_preview", refuse)
+
+
+def test_upload_and_preview_page_read_nothing_then_the_task_shows_it(
+    world, client_for, settings, monkeypatch
+) -> None:
+    settings.TASKS = NO_WORKER
+    client = client_for(world.it_lead)
+    with monkeypatch.context() as patched:
+        _refuse_reading(patched)
+        key = staged_id(upload(client, world.e1))
+        url = reverse("service:import_preview", args=[key])
+        page = client.get(url)
+        body = page.content.decode()
+        assert page.status_code == 200
+        assert "Waiting for a worker" in body and f'hx-get="{url}"' in body
+        assert "for at most 60 seconds" in body and "/confirm/" not in body
+        poll = client.get(url, headers={"HX-Request": "true"})
+        assert poll.status_code == 200 and "HX-Refresh" not in poll
+        assert 'id="import-progress"' in poll.content.decode()
+    # One preview was queued, by the upload; the page and its polls queued no other.
+    progress = Progress.objects.get(kind="preview_import")
+    assert (progress.owner, progress.engagement) == (world.it_lead, world.e1)
+    assert progress.state == "queued"
+    assert imports.Staged.load(key).preview_progress_id == str(progress.pk)
+
+    # A worker runs it: the poll reloads the page, which shows the preview.
+    result = tasks_preview.preview_upload.call(progress_id=str(progress.pk), staged_id=key)
+    assert result == {"staged_id": key, "revision": 0, "ok": True, "tickets": 4, "problems": 0}
+    progress.refresh_from_db()
+    assert progress.state == "succeeded"
+    assert client.get(url, headers={"HX-Request": "true"})["HX-Refresh"] == "true"
+    body = client.get(url).content.decode()
+    assert "T-1" in body and "Import 4 tickets" in body
+    assert not Ticket.objects.exists()
+
+
+def test_the_file_is_read_in_a_thread_of_the_task_not_the_request(
+    world, client_for, monkeypatch
+) -> None:
+    """Even with the immediate backend of the tests (the task runs inside the request), the
+    reading happens in the preview's own thread, which the task can stop waiting for."""
+    threads = []
+    build = imports.Staged.build_preview
+
+    def recording(self, progress=None):
+        threads.append(threading.current_thread().name)
+        return build(self, progress)
+
+    monkeypatch.setattr(imports.Staged, "build_preview", recording)
+    client = client_for(world.it_lead)
+    key = staged_id(upload(client, world.e1))
+    assert threads == [f"preview-{key}"]
+    assert "T-4" in client.get(reverse("service:import_preview", args=[key])).content.decode()
+    assert threads == [f"preview-{key}"]  # showing it read nothing again
+
+
+def test_a_file_over_a_limit_ends_with_the_limit_named(world, client_for, settings) -> None:
+    """The limit in force when the preview reads the file counts (here lowered after the
+    upload): the problem names the file and the limit, and nothing can be confirmed."""
+    settings.TASKS = NO_WORKER
+    client = client_for(world.it_lead)
+    key = staged_id(upload(client, world.e1))
+    settings.TANDEM_MAX_IMPORT_BYTES = 100
+    progress = Progress.objects.get(kind="preview_import")
+    tasks_preview.preview_upload.call(progress_id=str(progress.pk), staged_id=key)
+    body = client.get(reverse("service:import_preview", args=[key])).content.decode()
+    assert "nothing can be imported" in body
+    assert "over the limit of 100 bytes" in body and "generic_tickets.csv" in body
+    assert "/confirm/" not in body
+    assert client.post(reverse("service:import_confirm", args=[key])).status_code == 302
+    assert not ImportBatch.objects.exists()
+
+
+def _slow_reader(seconds: float, monkeypatch) -> list[str]:
+    """read_files takes ``seconds`` before it reports its next step; returns the steps
+    it was let through."""
+    steps: list[str] = []
+    read = imports.read_files
+
+    def slow(*args, progress=None, **kwargs):
+        time.sleep(seconds)
+        progress(40, "Checking every row")  # the budget's stop comes here
+        steps.append("went on")
+        return read(*args, progress=progress, **kwargs)
+
+    monkeypatch.setattr(imports, "read_files", slow)
+    return steps
+
+
+def test_a_preview_over_its_time_budget_fails_with_the_message(
+    world, client_for, settings, monkeypatch, media
+) -> None:
+    settings.TANDEM_PREVIEW_SECONDS = 0.3
+    client = client_for(world.it_lead)
+    with monkeypatch.context() as patched:
+        steps = _slow_reader(1.0, patched)
+        started = time.monotonic()
+        key = staged_id(upload(client, world.e1))
+        assert time.monotonic() - started < 0.95  # the task stopped waiting at the deadline
+        for thread in threading.enumerate():
+            if thread.name == f"preview-{key}":
+                thread.join(5)
+        assert steps == []  # the reader stopped at its next step
+    progress = Progress.objects.get(kind="preview_import")
+    assert progress.state == "failed"
+    assert progress.error.startswith("The preview took longer than 0.3 s: it was stopped while")
+    assert "Nothing was imported" in progress.error
+    assert not list((media / "imports" / key).glob("preview-*.json"))  # no late preview
+
+    url = reverse("service:import_preview", args=[key])
+    body = client.get(url).content.decode()
+    assert "The preview took longer than 0.3 s" in body
+    assert 'name="retry"' in body and "/confirm/" not in body
+    assert client.post(reverse("service:import_confirm", args=[key]))["Location"] == url
+
+    # Read it again (the reader is quick now): the preview appears.
+    settings.TANDEM_PREVIEW_SECONDS = 60
+    assert client.post(url, {"retry": "1"})["Location"] == url
+    assert Progress.objects.filter(kind="preview_import").count() == 2
+    assert "Import 4 tickets" in client.get(url).content.decode()
+    # A retry with a preview there changes nothing.
+    client.post(url, {"retry": "1"})
+    assert Progress.objects.filter(kind="preview_import").count() == 2
+
+
+def test_another_vendor_sees_neither_the_preview_nor_its_progress(world, client_for) -> None:
+    key = staged_id(upload(client_for(world.vendor_lead), world.e1))
+    progress = Progress.objects.get(kind="preview_import")
+    url = reverse("service:import_preview", args=[key])
+    for user in (world.rival, world.outsider, world.it_lead, world.observer):
+        other = client_for(user)
+        assert other.get(progress.get_absolute_url()).status_code == 404, user
+        assert other.get(url).status_code == 404, user
+        assert other.get(url, headers={"HX-Request": "true"}).status_code == 404, user
+        assert other.post(url, {"retry": "1"}).status_code == 404, user
+    assert Progress.objects.filter(kind="preview_import").count() == 1
+    assert client_for(world.vendor_lead).get(progress.get_absolute_url()).status_code == 200
