@@ -222,6 +222,9 @@ MEDIA_ROOT = DATA_DIR / "media"
 # as large as TANDEM_MAX_IMPORT_BYTES (the import wizard refuses anything larger).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 TANDEM_MAX_IMPORT_BYTES = env.integer("TANDEM_MAX_IMPORT_BYTES", default=2 * 1024**3)
+# The import wizard reads a file for its preview in the background, within this many seconds
+# (over it the preview fails and says so): tandem.service.tasks_preview.
+TANDEM_PREVIEW_SECONDS = max(1, env.integer("TANDEM_PREVIEW_SECONDS", default=60))
 WHITENOISE_USE_FINDERS = DEBUG
 if DEBUG:
     # WhiteNoise serves from the finders in debug mode but still expects the directory.
