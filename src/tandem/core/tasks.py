@@ -1,7 +1,8 @@
 """Background work of the core app, and the plumbing every long task uses to show progress.
 
 A page starts the work with ``start_with_progress(task, owner=..., label=..., kind=...)``:
-it creates a ``Progress`` row, enqueues the task with the row's id (tasks take plain
+it creates a ``Progress`` row (recording the task's dotted path and its arguments, so that
+failed work can be started again), enqueues the task with the row's id (tasks take plain
 JSON-able arguments only) and sends the person to ``progress.get_absolute_url()``, which
 polls it with htmx. The task itself is a thin wrapper::
 
@@ -9,16 +10,20 @@ polls it with htmx. The task itself is a thin wrapper::
     def import_things(progress_id: str, upload_name: str) -> dict:
         return run_with_progress(progress_id, lambda progress: _import(progress, upload_name))
 
-``run_with_progress`` loads the row, attributes every write to its owner in the audit trail
-(source "task"), runs the work in one transaction, and records ``succeeded`` with the
-work's result or ``failed`` with a readable error. Nothing is half-written: a failure rolls
-the whole transaction back.
+``run_with_progress`` loads the row, records which worker runs it (``host:pid``), keeps it
+alive with a heartbeat (``tandem.core.tasks_recovery``), attributes every write to its owner
+in the audit trail (source "task"), runs the work in one transaction, and records
+``succeeded`` with the work's result or ``failed`` with a readable error - for an exception,
+and for what is not one (``SystemExit``, ``KeyboardInterrupt``, a SIGTERM sent to the worker)
+too. Nothing is half-written: a failure rolls the whole transaction back. Work whose worker
+died without a word (SIGKILL, a power cut) is found by the reaper once its lease expires.
 
-Progress updates made *inside* a transaction are written with it, so they show only when it
-commits. Work that should show a live bar while it writes either reports progress during
-its read-and-compute phase and writes at the end, or - when it writes no rows, like the
-audit export below - runs with ``atomic=False`` and makes its output appear all at once
-(a file written under a temporary name and renamed).
+Progress updates made *inside* a transaction are written with it on SQLite, so they show only
+when it commits; on PostgreSQL they go through the heartbeat's own connection and show at
+once. Work that should show a live bar on both either reports progress during its
+read-and-compute phase and writes at the end, or - when it writes no rows, like the audit
+export below - runs with ``atomic=False`` and makes its output appear all at once (a file
+written under a temporary name and renamed).
 """
 
 from __future__ import annotations
@@ -26,29 +31,48 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Max
+from django.utils import timezone
 
-from tandem.core import exports
+from tandem.core import exports, tasks_recovery
 from tandem.core.audit import audit_context
 from tandem.core.choices import AuditSource, ProgressState
 from tandem.core.models import ChangeLog, Engagement, Progress, User
-from tandem.core.tasks_compat import task
+from tandem.core.tasks_compat import IMMEDIATE_BACKEND, task
 
 logger = logging.getLogger(__name__)
 
 EXPORT_DIR_NAME = "exports"
 EXPORT_CHUNK = 500
 
+_OPEN = (ProgressState.QUEUED, ProgressState.RUNNING)
+
 
 class TaskFailure(Exception):
     """A failure whose message is meant for the person who started the work."""
+
+
+class WorkerStopped(KeyboardInterrupt):
+    """The worker was asked to stop (SIGTERM, SIGINT) while it ran this work.
+
+    A ``KeyboardInterrupt``, not an ``Exception``: code catching ``Exception`` lets it through,
+    and psycopg cancels the running query for it as for Ctrl-C.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 def start_with_progress(
@@ -63,16 +87,20 @@ def start_with_progress(
 ) -> Progress:
     """Create a ``Progress`` for ``owner`` and enqueue ``task_(progress_id=..., **kwargs)``.
 
-    With the database backend the task row and the progress row are written on the same
-    connection: called inside a transaction, both appear to the worker at commit. With the
-    immediate backend (unit tests) the task has finished when this returns.
+    Dead work is reaped first, so that what it held (an SLA run's lock, staged files) is free
+    before new work starts. With the database backend the task row and the progress row are
+    written on the same connection: called inside a transaction, both appear to the worker at
+    commit. With the immediate backend (unit tests) the task has finished when this returns.
     """
+    tasks_recovery.reap_dead_work()
     progress = Progress.objects.create(
         owner=owner,
         label=label[:200],
         kind=kind[:60],
         engagement=engagement,
         owner_only=owner_only,
+        task_name=getattr(task_, "module_path", "")[:200],
+        arguments=json.loads(json.dumps(kwargs, default=str)),
     )
     result = task_.enqueue(progress_id=str(progress.pk), **kwargs)
     # A queryset update: the immediate backend may already have finished the work, and
@@ -92,45 +120,162 @@ def run_with_progress(
 
     ``work`` returns a JSON-able result, stored on the row. An exception marks the row
     ``failed`` with a message (the full traceback goes to the log) and is raised again, so
-    the task backend records the failure too.
+    the task backend records the failure too. So does anything else that ends the work
+    (``SystemExit``, ``KeyboardInterrupt``, ``GeneratorExit``, a SIGTERM to the worker), with a
+    reason saying so, after the kind of work has ended what it was doing (its ``Recovery``).
+    Work that has already ended (failed by the reaper, say) is not run again.
     """
+    beating = _heartbeat_wanted()
+    if beating:
+        tasks_recovery.reap_dead_work()  # a worker reaps others' dead work as it starts
     progress = Progress.objects.select_related("owner").get(pk=progress_id)
-    progress.update(percent=0, message="Started")
+    now = timezone.now()
+    worker = tasks_recovery.worker_identity()
+    claimed = Progress.objects.filter(pk=progress.pk, state__in=_OPEN).update(
+        state=ProgressState.RUNNING,
+        percent=0,
+        message="Started",
+        worker=worker,
+        heartbeat=now,
+        last_updated=now,
+    )
+    if not claimed:
+        raise TaskFailure(f"This work has already ended ({progress.get_state_display()}).")
+    progress.state, progress.percent, progress.message = ProgressState.RUNNING, 0, "Started"
+    progress.worker, progress.heartbeat = worker, now
+    heartbeat = tasks_recovery.Heartbeat(progress.pk).start() if beating else None
+    progress._heartbeat = heartbeat  # type: ignore[attr-defined]  # see Progress.update
+    stop_signals = _stop_on_signals() if beating else nullcontext()
     try:
-        with audit_context(source=AuditSource.TASK, user=progress.owner):
+        with stop_signals, audit_context(source=AuditSource.TASK, user=progress.owner):
             if atomic:
                 with transaction.atomic():
                     result = work(progress)
             else:
                 result = work(progress)
     except Exception as exc:
+        _stop(progress)
         logger.exception("Task %s (%s) failed", progress.kind, progress.pk)
         _finish(progress, state=ProgressState.FAILED, error=_describe(exc))
         raise
+    except BaseException as exc:
+        _stop(progress)
+        reason = describe_stop(exc)
+        logger.error("Task %s (%s) stopped: %s", progress.kind, progress.pk, reason)
+        _finish_stopped(progress, reason)
+        raise
+    _stop(progress)
     _finish(progress, state=ProgressState.SUCCEEDED, result=result)
     return result
 
 
+def _heartbeat_wanted() -> bool:
+    """A heartbeat in a real worker; none with the immediate backend (the caller's process)."""
+    backend = settings.TASKS.get("default", {}).get("BACKEND", "")
+    return backend != IMMEDIATE_BACKEND and not backend.endswith("DummyBackend")
+
+
+def _stop(progress: Progress) -> None:
+    heartbeat = getattr(progress, "_heartbeat", None)
+    progress._heartbeat = None  # type: ignore[attr-defined]
+    if heartbeat is not None:
+        heartbeat.stop()
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """While the work runs, SIGTERM and SIGINT end it as failed ("the worker was stopped").
+
+    Only in the main thread, and only for a signal the process already handles (``db_worker``
+    does: it finishes its current task, then exits). That handler still runs first, so the
+    worker exits after this task; the task itself stops at once instead of being cut short
+    by the SIGKILL that follows a SIGTERM when it outlasts the supervisor's patience. The
+    handlers are restored when the work ends.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[int, Any] = {}
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        handler = previous.get(signum)
+        for number, old in previous.items():
+            signal.signal(number, old)
+        if callable(handler):
+            handler(signum, frame)
+        raise WorkerStopped(signum)
+
+    for number in (signal.SIGTERM, signal.SIGINT):
+        handler = signal.getsignal(number)
+        if callable(handler):
+            previous[number] = handler
+    for number in previous:
+        signal.signal(number, stop)
+    try:
+        yield
+    finally:
+        for number, old in previous.items():
+            signal.signal(number, old)
+
+
+def describe_stop(exc: BaseException) -> str:
+    """The reason shown for work ended by something that is not an ``Exception``."""
+    if isinstance(exc, WorkerStopped):
+        name = signal.Signals(exc.signum).name
+        return f"The worker was stopped ({name}) before this work finished; nothing was saved."
+    if isinstance(exc, SystemExit):
+        return (
+            f"The worker was stopped (the process exited, code {exc.code}) before this work "
+            "finished; nothing was saved."
+        )
+    if isinstance(exc, KeyboardInterrupt):
+        return "The worker was interrupted (Ctrl-C) before this work finished; nothing was saved."
+    return f"The work was interrupted ({type(exc).__name__}) before it finished; nothing was saved."
+
+
 def _describe(exc: Exception) -> str:
+    from tandem.core.errors import redact_paths  # no server path in what people read
+
     if isinstance(exc, TaskFailure):
-        return str(exc)
-    detail = str(exc) or "no further detail"
+        return redact_paths(str(exc))
+    detail = redact_paths(str(exc)) or "no further detail"
     return f"The work stopped with an unexpected error ({type(exc).__name__}: {detail})."
 
 
 def _finish(progress: Progress, *, state: str, result: Any = None, error: str = "") -> None:
-    # Reload first: the work may have saved the row, and a rolled-back transaction leaves
-    # this instance's fields out of step with the database.
-    progress.refresh_from_db()
-    progress.state = state
-    progress.error = error
+    """Record how the work ended, unless it has ended already (the reaper was first)."""
+    fields: dict[str, Any] = {"state": state, "error": error, "last_updated": timezone.now()}
     if state == ProgressState.SUCCEEDED:
-        progress.percent = 100
-        progress.message = "Done"
-        progress.result = json.loads(json.dumps(result, default=str))
+        fields |= {
+            "percent": 100,
+            "message": "Done",
+            "result": json.loads(json.dumps(result, default=str)),
+        }
     else:
-        progress.message = "Failed"
-    progress.save(update_fields=["state", "percent", "message", "result", "error", "last_updated"])
+        fields["message"] = "Failed"
+    if not Progress.objects.filter(pk=progress.pk, state__in=_OPEN).update(**fields):
+        logger.warning("Progress %s had already ended; %s not recorded", progress.pk, state)
+    progress.refresh_from_db()
+
+
+def _finish_stopped(progress: Progress, reason: str) -> None:
+    """Record work stopped by a BaseException; end what it was doing. The connection may be in
+    a bad state after an interrupted query: on a database error it is replaced, once."""
+    for attempt in (1, 2):
+        try:
+            _finish(progress, state=ProgressState.FAILED, error=reason)
+            if progress.state == ProgressState.FAILED and progress.error == reason:
+                with audit_context(source=AuditSource.SYSTEM):
+                    replaced = tasks_recovery.abandon(progress, reason)
+                if replaced:
+                    Progress.objects.filter(pk=progress.pk).update(error=replaced)
+                    progress.error = replaced
+            return
+        except DatabaseError:
+            if attempt == 2:
+                logger.exception("Could not record that %s stopped", progress.pk)
+                return
+            connection.close()
 
 
 # --- the audit trail as CSV ------------------------------------------------------------------

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from tandem.core.access import engagement_ids_for
 from tandem.core.choices import Action, ProgressState
@@ -80,13 +81,35 @@ class Progress(models.Model):
         return self.state in {ProgressState.SUCCEEDED, ProgressState.FAILED}
 
     def update(self, *, percent: int | None = None, message: str | None = None) -> None:
-        """Record progress from inside a task (a short write of its own)."""
-        fields = ["last_updated", "state"]
+        """Record progress from inside a task (a short write of its own).
+
+        Inside ``run_with_progress`` in a worker, a heartbeat thread keeps the row alive
+        (``tandem.core.tasks_recovery.Heartbeat``). On PostgreSQL the progress goes through
+        its connection: it shows at once, even while the work holds a transaction open, and
+        that transaction never locks this row. On SQLite (one writer at a time) it is written
+        here with a fresh heartbeat, which commits with the work's transaction.
+        """
         self.state = ProgressState.RUNNING
         if percent is not None:
             self.percent = max(0, min(100, int(percent)))
-            fields.append("percent")
         if message is not None:
             self.message = message[:300]
+        heartbeat = getattr(self, "_heartbeat", None)
+        if heartbeat is not None and heartbeat.report(self.percent, self.message):
+            return
+        fields = ["last_updated", "state"]
+        if percent is not None:
+            fields.append("percent")
+        if message is not None:
             fields.append("message")
+        if heartbeat is not None:
+            self.heartbeat = timezone.now()
+            fields.append("heartbeat")
         self.save(update_fields=fields)
+
+    @property
+    def retry_refusal(self) -> Any:
+        """Why this failed work cannot be tried again (a ``Refusal``), or None: it can."""
+        from tandem.core.tasks_recovery import retry_refusal
+
+        return retry_refusal(self)
