@@ -35,6 +35,7 @@ from tandem.core.access import can_add
 from tandem.core.choices import Action, ProgressState
 from tandem.core.models import Engagement, Progress
 from tandem.core.tasks import start_with_progress
+from tandem.core.tasks_recovery import reap_dead_work
 from tandem.core.views.generic import EngagementMixin
 from tandem.service.choices import ImportFormat
 from tandem.service.forms_import import ColumnMappingForm, ImportUploadForm
@@ -419,6 +420,8 @@ def import_discard(request: HttpRequest, staged_id: Any) -> HttpResponse:
 @require_GET
 def import_progress(request: HttpRequest, pk: Any) -> HttpResponse:
     """The import's progress bar (htmx polls this URL), then a link to what it stored."""
+    # Worker recovery (tandem.core.tasks_recovery): an import whose worker died shows failed.
+    reap_dead_work()
     progress = get_object_or_404(
         Progress.objects.restrict(request.user).select_related("engagement", "owner"),
         pk=pk,
