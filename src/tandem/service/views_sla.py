@@ -28,6 +28,7 @@ from tandem.core.access import can, can_add
 from tandem.core.choices import Action
 from tandem.core.models import Engagement
 from tandem.core.services import NotAllowed
+from tandem.core.tasks_recovery import reap_dead_work
 from tandem.core.views.generic import (
     EngagementMixin,
     ObjectDeleteView,
@@ -436,6 +437,8 @@ class SlaRunDetailView(ObjectDetailView):
 @require_GET
 def slarun_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The run's progress card (htmx polls it); once the run has ended, reload its page."""
+    # Worker recovery (tandem.core.tasks_recovery): a run whose worker died ends as failed.
+    reap_dead_work()
     run = get_object_or_404(
         SlaRun.objects.restrict(request.user, Action.VIEW).select_related("progress"), pk=pk
     )
