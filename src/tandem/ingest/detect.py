@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
 from tandem.ingest._common import (
     FORMAT_NAMES,
     SNIFF_BYTES,
-    check_text,
-    csv_header,
     is_xlsx,
     norm,
     open_source,
+    read_header,
 )
 from tandem.ingest.errors import IngestError, Problems
+from tandem.ingest.limits import Limits
 
 FORMATS = tuple(FORMAT_NAMES)
 
@@ -35,25 +36,26 @@ def guess_from_header(header: Sequence[str]) -> str | None:
     return None
 
 
-def detect_format(source: Path | bytes, file_name: str | None = None) -> str:
+def detect_format(
+    source: Path | bytes, file_name: str | None = None, limits: Limits | None = None
+) -> str:
     """``generic``, ``servicenow``, ``servicenow-events``, ``jira`` or ``glpi``.
 
     ``source`` is a path or the first bytes of the file (a few KiB are enough; an XLSX
     workbook is recognised by its first bytes and is always a ServiceNow list export).
-    Raises :class:`IngestError` when no format fits.
+    Raises :class:`IngestError` when no format fits, or when the file breaks ``limits``
+    in what detection reads (its size, its header, a workbook's parts).
     """
     if isinstance(source, bytes):
         name = file_name or "upload"
         head = source[:SNIFF_BYTES]
         if is_xlsx(head):
             return "servicenow"
-        from tandem.ingest._common import Opened
-
-        opened = Opened(name, None, source, head)
+        opened = open_source(io.BytesIO(source), name, limits, head_only=True)
     else:
-        opened = open_source(source, file_name)
+        opened = open_source(source, file_name, limits, head_only=True)
         if is_xlsx(opened.head):
-            from tandem.ingest.servicenow import xlsx_header
+            from tandem.ingest._common.workbook import xlsx_header
 
             header = xlsx_header(opened, Problems(opened.name))
             guess = guess_from_header(header)
@@ -61,7 +63,7 @@ def detect_format(source: Path | bytes, file_name: str | None = None) -> str:
                 return guess
             raise _none_fits(opened.name, header)
     problems = Problems(opened.name)
-    header = csv_header(check_text(opened, problems))
+    header = read_header(opened, problems)
     guess = guess_from_header(header)
     if guess is None:
         raise _none_fits(opened.name, header)

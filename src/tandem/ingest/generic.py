@@ -24,10 +24,8 @@ from tandem.ingest._common import (
     Imported,
     check_holds,
     check_not_empty,
-    check_text,
     check_timezone,
     clean_iso,
-    csv_header,
     empty_holds,
     finish_holds,
     finish_tickets,
@@ -36,12 +34,14 @@ from tandem.ingest._common import (
     open_source,
     parse_counts,
     parse_instants,
+    read_header,
     require,
     resolve_columns,
     scan_csv,
     user_priority_table,
 )
 from tandem.ingest.errors import Problems
+from tandem.ingest.limits import Limits
 
 INSTANTS = ("opened_at", "responded_at", "resolved_at", "closed_at")
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -79,6 +79,7 @@ def read_generic(
     keep_text: bool = False,
     file_name: str | None = None,
     priority_map: Mapping[str, str | None] | None = None,
+    limits: Limits | None = None,
 ) -> Imported:
     """Read a generic tickets CSV (see the module docstring).
 
@@ -86,10 +87,10 @@ def read_generic(
     priority is ``priority``). ``priority_map``: extra raw priority -> P1..P4 or None.
     A ``kind`` other than incident/request/other is read as ``other``; no column: ``other``.
     """
-    opened = open_source(source, file_name)
+    opened = open_source(source, file_name, limits)
     problems = Problems(opened.name)
     check_timezone(timezone, problems)
-    header = csv_header(check_text(opened, problems))
+    header = read_header(opened, problems)
     user = dict(mapping or {})
     if "priority" in user:
         user["priority_raw"] = user.pop("priority")
@@ -127,6 +128,7 @@ def read_holds_csv(
     keep_text: bool = False,
     file_name: str | None = None,
     tickets: pl.DataFrame | None = None,
+    limits: Limits | None = None,
 ) -> Imported:
     """Read a holds CSV ``ticket_id,start,end``; ``Imported.tickets`` is empty.
 
@@ -134,10 +136,10 @@ def read_holds_csv(
     starting before their ticket opened or ending after it was resolved are problems.
     """
     del keep_text  # holds carry no free text
-    opened = open_source(source, file_name)
+    opened = open_source(source, file_name, limits)
     problems = Problems(opened.name)
     check_timezone(timezone, problems)
-    header = csv_header(check_text(opened, problems))
+    header = read_header(opened, problems)
     aliases: dict[str, tuple[str, ...]] = {"ticket_id": (), "start": (), "end": ()}
     columns = resolve_columns(header, aliases, mapping)
     require(

@@ -41,6 +41,7 @@ from tandem.ingest._common import (
     parse_instants,
     user_priority_table,
 )
+from tandem.ingest.limits import Limits
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "ticket_id": ("id", "ID"),
@@ -81,6 +82,7 @@ def read_glpi(
     keep_text: bool = False,
     file_name: str | None = None,
     priority_map: Mapping[str, str | None] | None = None,
+    limits: Limits | None = None,
 ) -> Imported:
     """Read a GLPI ticket CSV export (see the module docstring)."""
     export = open_csv_export(
@@ -92,6 +94,7 @@ def read_glpi(
         required=REQUIRED,
         expected_format="glpi",
         text_labels=("name", "Title") if keep_text else None,
+        limits=limits,
     )
     problems, columns, df = export.problems, export.columns, export.frame
     labels = dict(columns)

@@ -34,6 +34,7 @@ from tandem.ingest._common import (
     parse_instants,
     user_priority_table,
 )
+from tandem.ingest.limits import Limits
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "ticket_id": ("Issue key",),
@@ -69,6 +70,7 @@ def read_jira(
     keep_text: bool = False,
     file_name: str | None = None,
     priority_map: Mapping[str, str | None] | None = None,
+    limits: Limits | None = None,
 ) -> Imported:
     """Read a Jira Service Management CSV export (see the module docstring)."""
     export = open_csv_export(
@@ -80,6 +82,7 @@ def read_jira(
         required=REQUIRED,
         expected_format="jira",
         text_labels=("Summary",) if keep_text else None,
+        limits=limits,
     )
     problems, columns, df = export.problems, export.columns, export.frame
     labels = dict(columns)

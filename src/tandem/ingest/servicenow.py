@@ -43,12 +43,8 @@ from tandem.ingest._common import (
     ROW,
     DateFormat,
     Imported,
-    Opened,
     check_not_empty,
-    check_text,
     check_timezone,
-    clean_strings,
-    csv_header,
     date_format_option,
     detect_date_format,
     empty_holds,
@@ -61,12 +57,15 @@ from tandem.ingest._common import (
     open_source,
     parse_counts,
     parse_instants,
+    read_header,
     require,
     resolve_columns,
     scan_csv,
     user_priority_table,
 )
+from tandem.ingest._common.workbook import read_xlsx, xlsx_header
 from tandem.ingest.errors import Problems
+from tandem.ingest.limits import Limits
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "ticket_id": ("Number",),
@@ -156,13 +155,15 @@ def read_servicenow(
     file_name: str | None = None,
     date_format: str | None = None,
     priority_map: Mapping[str, str | None] | None = None,
+    limits: Limits | None = None,
 ) -> Imported:
     """Read a ServiceNow incident list export, CSV or XLSX (see the module docstring).
 
     ``date_format``: the instance's display format when the file does not settle it, one of
     the keys of ``tandem.ingest._common.instants.DATE_FORMATS`` (e.g. ``"dd-MM-yyyy HH:mm:ss"``).
+    ``limits``: see :mod:`tandem.ingest.limits` (default: ``DEFAULT_LIMITS``).
     """
-    opened = open_source(source, file_name)
+    opened = open_source(source, file_name, limits)
     problems = Problems(opened.name)
     check_timezone(timezone, problems)
     aliases = dict(ALIASES)
@@ -174,7 +175,7 @@ def read_servicenow(
         require(columns, REQUIRED, header, problems, "servicenow")
         df = read_xlsx(opened, columns, problems)
     else:
-        header = csv_header(check_text(opened, problems))
+        header = read_header(opened, problems)
         columns = resolve_columns(header, aliases, mapping)
         require(columns, REQUIRED, header, problems, "servicenow")
         df = scan_csv(opened, columns, problems)
@@ -195,65 +196,6 @@ def read_servicenow(
     return Imported(tickets, empty_holds(), warnings, "servicenow", df.height)
 
 
-# --- XLSX -------------------------------------------------------------------------------
-
-
-def _workbook(opened: Opened, problems: Problems):  # type: ignore[no-untyped-def]
-    import io
-    import zipfile
-
-    import openpyxl  # type: ignore[import-untyped]
-    from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped]
-
-    target = opened.path if opened.path is not None else io.BytesIO(opened.data or b"")
-    try:
-        return openpyxl.load_workbook(target, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, InvalidFileException) as e:
-        raise problems.fail(None, None, f"not a readable XLSX workbook: {e}") from None
-
-
-def _cell_text(value: object) -> str | None:
-    import datetime as dt
-
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def xlsx_header(opened: Opened, problems: Problems) -> list[str]:
-    wb = _workbook(opened, problems)
-    try:
-        ws = wb.worksheets[0]
-        for row in ws.iter_rows(max_row=1, values_only=True):
-            return [_cell_text(v) or "" for v in row]
-        return []
-    finally:
-        wb.close()
-
-
-def read_xlsx(opened: Opened, columns: Mapping[str, str], problems: Problems) -> pl.DataFrame:
-    """The first sheet's ``columns`` as strings (read-only mode streams the rows)."""
-    wb = _workbook(opened, problems)
-    try:
-        rows = wb.worksheets[0].iter_rows(values_only=True)
-        header = [_cell_text(v) or "" for v in next(rows, ())]
-        index = {c: header.index(col) for c, col in columns.items()}
-        data: dict[str, list[str | None]] = {c: [] for c in columns}
-        for row in rows:
-            if all(v is None for v in row):
-                continue
-            for c, i in index.items():
-                data[c].append(_cell_text(row[i]) if i < len(row) else None)
-    finally:
-        wb.close()
-    df = pl.DataFrame(data, schema={c: pl.String for c in columns})
-    return clean_strings(df.with_row_index(ROW, offset=2))
-
-
 # --- Event log --------------------------------------------------------------------------
 
 
@@ -266,6 +208,7 @@ def read_servicenow_events(
     file_name: str | None = None,
     date_format: str | None = None,
     priority_map: Mapping[str, str | None] | None = None,
+    limits: Limits | None = None,
 ) -> Imported:
     """Read a ServiceNow event log (see the module docstring for what wins)."""
     export = open_csv_export(
@@ -277,6 +220,7 @@ def read_servicenow_events(
         required=EVENT_REQUIRED,
         expected_format="servicenow-events",
         text_labels=("Short description",) if keep_text else None,
+        limits=limits,
     )
     problems, columns, df = export.problems, export.columns, export.frame
     labels = dict(columns)

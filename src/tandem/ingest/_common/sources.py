@@ -5,27 +5,47 @@ from __future__ import annotations
 import csv
 import io
 import re
+import tempfile
+import zlib
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import IO, Any, Literal
 
 import polars as pl
 
 from tandem.ingest._common.base import MISSING, ROW, SNIFF_BYTES, Source
 from tandem.ingest.errors import IngestError, Problems
+from tandem.ingest.limits import (
+    DEFAULT_LIMITS,
+    MAX_HEADER_BYTES,
+    SPLIT,
+    Limits,
+    bytes_reason,
+    cell_reason,
+    columns_reason,
+    rows_reason,
+)
 
 # --- Sources ----------------------------------------------------------------------------
 
 
 @dataclass
 class Opened:
-    """A source opened once: a path Polars scans itself, or the bytes of a stream."""
+    """A source opened once: a path Polars scans itself, or the bytes of a stream.
+
+    A gzip-compressed file is decompressed (in bounded chunks, up to ``limits.max_bytes``)
+    into a temporary file, ``spill``, which ``path`` then names; it is removed when the
+    ``Opened`` is dropped."""
 
     name: str
     path: Path | None
     data: bytes | None
-    head: bytes  # the first SNIFF_BYTES
+    head: bytes  # the first SNIFF_BYTES, extended to the end of the header row
+    limits: Limits = DEFAULT_LIMITS
+    spill: Any = None  # the temporary file holding a decompressed gzip file
+    checked: bool = False  # a workbook whose parts guard_workbook has checked
+    lines: int = 0  # line ends in a decompressed gzip file (0: not counted)
 
     def scan_target(self) -> Path | io.BytesIO:
         if self.path is not None:
@@ -34,8 +54,23 @@ class Opened:
         return io.BytesIO(self.data)
 
 
-def open_source(source: Source, file_name: str | None) -> Opened:
-    """Open ``source`` without reading a path into memory; a stream is read exactly once."""
+GZIP_MAGIC = b"\x1f\x8b"
+#: Bytes decompressed (and read) per step: the most a gzip file holds in memory at once.
+_CHUNK = 4 * 1024 * 1024
+
+
+def open_source(
+    source: Source,
+    file_name: str | None,
+    limits: Limits | None = None,
+    *,
+    head_only: bool = False,
+) -> Opened:
+    """Open ``source`` without reading a path into memory; a stream is read exactly once
+    (at most ``limits.max_bytes`` of it). A file larger than that is refused here; a gzip
+    file is decompressed, and refused as soon as it expands past it. ``head_only``: only
+    the head is needed (format detection): a gzip file is decompressed no further."""
+    limits = limits or DEFAULT_LIMITS
     if isinstance(source, str | Path):
         path = Path(source)
         name = file_name or path.name
@@ -43,10 +78,108 @@ def open_source(source: Source, file_name: str | None) -> Opened:
             raise IngestError(Problems(name).fail(None, None, "file not found").problems)
         with path.open("rb") as f:
             head = f.read(SNIFF_BYTES)
-        return Opened(name, path, None, head)
-    data = source.read()
-    name = file_name or str(getattr(source, "name", "") or "upload")
-    return Opened(Path(name).name, None, data, data[:SNIFF_BYTES])
+            if head[:2] == GZIP_MAGIC:
+                f.seek(0)
+                return _gunzip(f, name, limits, head_only=head_only)
+            _check_file_size(path.stat().st_size, name, limits)
+            head = _header_head(head, f)
+        return Opened(name, path, None, head, limits)
+    name = Path(file_name or str(getattr(source, "name", "") or "upload")).name
+    data = source.read(limits.max_bytes + 1)
+    _check_file_size(len(data), name, limits)
+    if data[:2] == GZIP_MAGIC:
+        return _gunzip(io.BytesIO(data), name, limits, head_only=head_only)
+    return Opened(name, None, data, _header_head(data[:SNIFF_BYTES], io.BytesIO(data)), limits)
+
+
+def _check_file_size(size: int, name: str, limits: Limits) -> None:
+    if size > limits.max_bytes:
+        reason = (
+            f"the file is {'more than ' if size == limits.max_bytes + 1 else ''}{size:,} bytes, "
+            f"over the limit of {limits.max_bytes:,} bytes; {SPLIT}"
+        )
+        raise Problems(name).fail(None, None, reason)
+
+
+def _header_head(head: bytes, rest: IO[bytes]) -> bytes:
+    """``head`` (the first SNIFF_BYTES), extended up to MAX_HEADER_BYTES until it holds the
+    end of the first line, so that a long header row is read whole. ``rest`` is positioned
+    just after ``head`` (or at its start, for bytes: it is read from SNIFF_BYTES)."""
+    if len(head) < SNIFF_BYTES or b"\n" in head or head[:4] == b"PK\x03\x04":
+        return head
+    rest.seek(len(head))
+    parts = [head]
+    size = len(head)
+    while size < MAX_HEADER_BYTES:
+        more = rest.read(min(SNIFF_BYTES, MAX_HEADER_BYTES - size))
+        if not more:
+            break
+        parts.append(more)
+        size += len(more)
+        if b"\n" in more:
+            break
+    return b"".join(parts)
+
+
+def _gunzip(raw: IO[bytes], name: str, limits: Limits, *, head_only: bool) -> Opened:
+    """Decompress a gzip file (one or more members) in chunks of at most ``_CHUNK`` bytes
+    into a temporary file; stop with a problem past ``limits.max_bytes`` (however small the
+    compressed file), or at once when its first bytes are not text (a bomb of zeros).
+    Polars only ever sees the bounded, decompressed file."""
+    problems = Problems(name)
+    # removed when closed or dropped: it lives as long as the Opened that names it
+    spill = None if head_only else tempfile.NamedTemporaryFile(prefix="tandem-", suffix=".csv")  # noqa: SIM115
+    head = bytearray()
+    total = 0
+    inflate = zlib.decompressobj(wbits=31)
+    in_member = False
+    pending = b""
+    lines = 0
+    try:
+        while True:
+            if not pending:
+                pending = raw.read(_CHUNK)
+                if not pending:
+                    break
+            try:
+                out = inflate.decompress(pending, _CHUNK)
+            except zlib.error as e:
+                raise problems.fail(None, None, f"not a readable gzip file ({e})") from None
+            in_member = True
+            if inflate.eof:
+                pending, in_member = inflate.unused_data, False
+                inflate = zlib.decompressobj(wbits=31)
+            else:
+                pending = inflate.unconsumed_tail
+            total += len(out)
+            if total > limits.max_bytes:
+                raise problems.fail(
+                    None,
+                    None,
+                    bytes_reason(limits.max_bytes, "decompressed, the file")
+                    + f"; stopped after {total:,} bytes",
+                )
+            if len(head) < MAX_HEADER_BYTES:
+                head += out[: MAX_HEADER_BYTES - len(head)]
+                if b"\x00" in head[:SNIFF_BYTES]:
+                    raise problems.fail(None, None, "not a text file (binary data: NUL bytes)")
+            if spill is not None:
+                spill.write(out)
+                lines += out.count(b"\n")
+            elif len(head) >= MAX_HEADER_BYTES or (len(head) >= SNIFF_BYTES and b"\n" in head):
+                break
+        if in_member and not head_only:
+            raise problems.fail(None, None, "the gzip file is truncated (it ends mid-stream)")
+        data = bytes(head)
+        first = _header_head(data[:SNIFF_BYTES], io.BytesIO(data))
+        if spill is None:
+            return Opened(name, None, data, first, limits)
+        spill.flush()
+        return Opened(name, Path(spill.name), None, first, limits, spill, lines=lines)
+    except BaseException:
+        if spill is not None:
+            spill.close()
+        raise
 
 
 def check_size(path: Path, limit_bytes: int, *, file_name: str | None = None) -> None:
@@ -100,6 +233,27 @@ def csv_header(text: str) -> list[str]:
         return next(csv.reader(io.StringIO(text)), [])
     except csv.Error:
         return []
+
+
+def read_header(opened: Opened, problems: Problems) -> list[str]:
+    """The header row of a CSV file, refused when it is no text (see :func:`check_text`), has
+    more columns than ``max_columns``, a name longer than ``max_cell_chars``, or does not end
+    within MAX_HEADER_BYTES."""
+    limits = opened.limits
+    header = csv_header(check_text(opened, problems))
+    if len(header) > limits.max_columns:
+        more = len(opened.head) >= MAX_HEADER_BYTES and b"\n" not in opened.head
+        raise problems.fail(
+            1, None, columns_reason(None if more else len(header), limits.max_columns)
+        )
+    if len(opened.head) >= MAX_HEADER_BYTES and b"\n" not in opened.head:
+        reason = f"the header row does not end within its first {MAX_HEADER_BYTES:,} bytes"
+        raise problems.fail(1, None, reason)
+    for name in header:
+        if len(name) > limits.max_cell_chars:
+            reason = "a column name: " + cell_reason(len(name), limits.max_cell_chars)
+            raise problems.fail(1, None, reason)
+    return header
 
 
 def norm(name: str) -> str:
@@ -194,29 +348,107 @@ def scan_csv(
         # Valid UTF-8 reads the same either way; anything this path cannot read (invalid
         # UTF-8, a file column named like ROW, ...) is read again the old way, below, so
         # the result or the problem reported is exactly the old one.
+        lazy = _lazy_csv(opened, "utf8", row_index=True)
         df = (
-            _lazy_csv(opened, "utf8", row_index=True)
-            .select(
-                pl.col(ROW), *[pl.col(col).alias(canonical) for canonical, col in columns.items()]
+            lazy.select(
+                pl.col(ROW),
+                *[pl.col(col).alias(canonical) for canonical, col in columns.items()],
+                *_last_column(lazy, columns),
             )
             .with_columns(_strip(pl.col(c)) for c in columns if c not in raw)
             .collect()
+            .drop(_LAST, strict=False)
         )
     except pl.exceptions.PolarsError:
         df = None
     if df is not None and df.columns == [ROW, *columns] and df.schema[ROW] == pl.get_index_type():
+        check_frame_limits(df, opened, problems, columns)
         return _null_missing(df, raw)
     try:
+        lazy = _lazy_csv(opened, "utf8-lossy", row_index=False)
         df = (
-            _lazy_csv(opened, "utf8-lossy", row_index=False)
-            .select([pl.col(col).alias(canonical) for canonical, col in columns.items()])
+            lazy.select(
+                *[pl.col(col).alias(canonical) for canonical, col in columns.items()],
+                *_last_column(lazy, columns),
+            )
             .with_row_index(ROW, offset=2)
             .collect()
+            .drop(_LAST, strict=False)
         )
     except pl.exceptions.PolarsError as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        ragged = _first_ragged_row(opened)
+        if ragged is not None:
+            row, fields, expected = ragged
+            reason = f"this row has {fields:,} fields, the header {expected:,}"
+            raise problems.fail(row, None, reason) from None
         raise problems.fail(None, None, f"not a readable CSV file: {first}") from None
+    check_frame_limits(df, opened, problems, columns)
     return clean_strings(df, raw)
+
+
+_LAST = "__last_column"
+
+
+def _last_column(lazy: pl.LazyFrame, columns: Mapping[str, str]) -> list[pl.Expr]:
+    """The file's last column too, when not read anyway: Polars refuses a row with more
+    fields than the header only when the scan reads the last column (a ragged row)."""
+    names = lazy.collect_schema().names()
+    if not names or names[-1] in columns.values() or names[-1] == ROW:
+        return []
+    return [pl.col(names[-1]).alias(_LAST)]
+
+
+def check_frame_limits(
+    df: pl.DataFrame, opened: Opened, problems: Problems, labels: Mapping[str, str]
+) -> None:
+    """Refuse a frame just read with more rows than ``max_rows`` (readers read one more
+    than that, and no further) or a cell longer than ``max_cell_chars``. Vectorized: the
+    byte lengths of each column first (a string's bytes are never fewer than its
+    characters), characters only where the bytes are over the limit."""
+    limits = opened.limits
+    if df.height > limits.max_rows:
+        stopped = f"; stopped reading at row {limits.max_rows + 2:,}"
+        raise problems.fail(None, None, rows_reason(limits.max_rows) + stopped)
+    text = [c for c, t in df.schema.items() if t == pl.String]
+    if not text or df.height == 0:
+        return
+    longest = df.select(pl.col(c).str.len_bytes().max() for c in text).row(0)
+    for c, size in zip(text, longest, strict=True):
+        if size is None or size <= limits.max_cell_chars:
+            continue
+        chars = pl.col(c).str.len_chars()
+        over = df.filter(chars > limits.max_cell_chars).head(1)
+        if over.height:
+            row, n = over.select(ROW, chars).row(0)
+            raise problems.fail(row, labels.get(c, c), cell_reason(n, limits.max_cell_chars))
+
+
+def _first_ragged_row(opened: Opened) -> tuple[int, int, int] | None:
+    """(row, fields, header fields) of the first record with more fields than the header,
+    read with the csv module; only after Polars refused the file, to say where. Stops at
+    ``max_rows`` records; None when every record fits (Polars refused for another reason)."""
+    limits = opened.limits
+    field_limit = csv.field_size_limit()
+    csv.field_size_limit(max(field_limit, limits.max_bytes))
+    target = opened.scan_target()
+    try:
+        with (
+            target if isinstance(target, io.BytesIO) else target.open("rb") as raw,
+            io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="") as text,
+        ):
+            records = csv.reader(text)
+            expected = len(next(records, []))
+            for row, record in enumerate(records, start=2):
+                if len(record) > expected:
+                    return row, len(record), expected
+                if row > limits.max_rows + 1:
+                    break
+    except csv.Error:
+        return None
+    finally:
+        csv.field_size_limit(field_limit)
+    return None
 
 
 def _lazy_csv(opened: Opened, encoding: str, *, row_index: bool) -> pl.LazyFrame:
@@ -230,6 +462,11 @@ def _lazy_csv(opened: Opened, encoding: str, *, row_index: bool) -> pl.LazyFrame
         raise_if_empty=False,
         row_index_name=ROW if row_index else None,
         row_index_offset=2,
+        # A decompressed file with more lines than the limit allows rows: read one row more
+        # than the limit and no further (check_frame_limits refuses it). Not otherwise: with
+        # ``n_rows`` Polars drops a last row with an unclosed quote instead of refusing it.
+        # A plain file's size (at most ``max_bytes``) bounds what the scan materializes.
+        n_rows=opened.limits.max_rows + 1 if opened.lines > opened.limits.max_rows + 1 else None,
     )
 
 
@@ -299,16 +536,17 @@ def open_csv_export(
     required: Iterable[tuple[str, str]],
     expected_format: str,
     text_labels: tuple[str, ...] | None = None,
+    limits: Limits | None = None,
 ) -> CsvExport:
     """Open ``source``, check the time zone, resolve the columns (``text_labels``: where the
     short description may be, only when free text is kept), report missing required columns,
     scan only the needed columns and refuse an empty file. Problems are collected, not raised."""
     from tandem.ingest._common.instants import check_timezone
 
-    opened = open_source(source, file_name)
+    opened = open_source(source, file_name, limits)
     problems = Problems(opened.name)
     check_timezone(timezone, problems)
-    header = csv_header(check_text(opened, problems))
+    header = read_header(opened, problems)
     wanted = dict(aliases)
     if text_labels is not None:
         wanted["short_description"] = text_labels

@@ -1,0 +1,79 @@
+"""How much one export may hold: the limits every reader enforces while it reads.
+
+A reader checks these *before* it builds anything from the file, so a hostile or runaway
+export (a 3 MB workbook that expands to millions of rows, a gzip bomb, one endless line) is
+refused in seconds with bounded memory, with a message naming the limit, the file and where
+reading stopped:
+
+- ``max_bytes``: the bytes of text a file may expand to. For a plain CSV that is its size on
+  disk; a gzip-compressed CSV is decompressed in bounded chunks and reading stops at this many
+  bytes; for an XLSX workbook it bounds the decompressed parts openpyxl reads (each sheet and
+  the shared-strings table, and their sum), measured by reading them, not by trusting the
+  sizes the archive declares.
+- ``max_rows``: data rows (the header is not counted). Polars stops reading after one more
+  than this; openpyxl stops there too, and a workbook is refused before openpyxl opens it
+  when its first sheet's XML holds more rows. A worksheet never holds more than
+  :data:`XLSX_MAX_ROWS` rows (Excel's own limit), whatever this says.
+- ``max_columns``: columns in the header row.
+- ``max_cell_chars``: characters in one cell of the columns a reader reads (free text
+  included); in a workbook, also the longest run of text between two XML tags.
+
+The defaults fit the largest exports Tandem is built for (tens of millions of rows, as the
+10,000,000-ticket benchmark reads); the Django side narrows them from settings
+(``TANDEM_MAX_IMPORT_BYTES``, ``TANDEM_IMPORT_MAX_ROWS``, ``TANDEM_IMPORT_MAX_COLUMNS``,
+``TANDEM_IMPORT_MAX_CELL_CHARS``; see docs/configuration.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: The most rows and columns an Excel worksheet holds (1,048,576 x 16,384 = XFD).
+XLSX_MAX_ROWS = 1_048_576
+XLSX_MAX_COLUMNS = 16_384
+#: Where to look for the end of the header row: a header longer than this is refused.
+MAX_HEADER_BYTES = 1024 * 1024
+#: The advice every size limit ends with.
+SPLIT = "split the export (for example by month) and import the parts"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The limits one read enforces (see the module docstring). All must be positive."""
+
+    max_bytes: int = 2 * 1024**3
+    max_rows: int = 20_000_000
+    max_columns: int = 2_000
+    max_cell_chars: int = 32_767
+
+    def __post_init__(self) -> None:
+        for name in ("max_bytes", "max_rows", "max_columns", "max_cell_chars"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"Limits.{name} must be a positive integer, not {value!r}")
+
+    @property
+    def xlsx_rows(self) -> int:
+        """Data rows a workbook may hold: ``max_rows``, at most a worksheet's own limit."""
+        return min(self.max_rows, XLSX_MAX_ROWS - 1)
+
+
+#: What readers use when the caller passes no limits.
+DEFAULT_LIMITS = Limits()
+
+
+def rows_reason(limit: int) -> str:
+    return f"more than {limit:,} data rows (the limit); {SPLIT}"
+
+
+def bytes_reason(limit: int, what: str = "the file") -> str:
+    return f"{what} expands to more than {limit:,} bytes (the limit); {SPLIT}"
+
+
+def columns_reason(count: int | None, limit: int) -> str:
+    has = f"{count:,} columns" if count is not None else "more columns"
+    return f"the header has {has}, over the limit of {limit:,}; export only the columns needed"
+
+
+def cell_reason(chars: int, limit: int) -> str:
+    return f"a cell of {chars:,} characters, over the limit of {limit:,}"
