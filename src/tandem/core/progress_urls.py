@@ -1,4 +1,5 @@
-"""Routes for background work: the progress page htmx polls, its JSON, the file it made."""
+"""Routes for background work: the progress page htmx polls, its JSON, the file it made, and
+"Try again" for failed work."""
 
 from django.urls import path
 
@@ -11,4 +12,5 @@ urlpatterns = [
     path("<uuid:pk>/", views.progress_detail, name="detail"),
     path("<uuid:pk>.json", views.progress_json, name="json"),
     path("<uuid:pk>/download/", views.progress_download, name="download"),
+    path("<uuid:pk>/retry/", views.progress_retry, name="retry"),
 ]

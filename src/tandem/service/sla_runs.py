@@ -28,6 +28,7 @@ from typing import Any
 
 import polars as pl
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from tandem.analytics import parity as parity_engine
@@ -58,9 +59,10 @@ Report = Callable[[int, str], None]
 
 #: Rows per INSERT batch (``bulk_create`` and the prepared ``executemany``).
 BATCH_SIZE = 5_000
-#: A queued or running run younger than this blocks another one for the engagement (a
-#: double click); an older one is taken for abandoned (a worker that died).
-BUSY_FOR = timedelta(hours=1)
+#: A run started from the command line (``tandem run_sla``) has no progress bar, hence no
+#: heartbeat: while it runs it blocks another run of the engagement for at most this long.
+#: A run with a progress bar blocks while its progress is alive (see ``busy_run``).
+COMMAND_RUN_BUSY_FOR = timedelta(hours=1)
 
 #: Open clocks at or over this share of their target (in percent) are "at risk".
 AT_RISK_PERCENT = 75
@@ -94,11 +96,7 @@ def create_run(
         raise RunRefused(f"{engagement} has no SLA policy version yet: add one before measuring.")
     if not Ticket.objects.filter(engagement=engagement).exists():
         raise RunRefused(f"{engagement} has no tickets yet: import a service-desk export first.")
-    busy = SlaRun.objects.filter(
-        engagement=engagement,
-        status__in=[RunStatus.QUEUED, RunStatus.RUNNING],
-        started_at__gte=timezone.now() - BUSY_FOR,
-    ).first()
+    busy = busy_run(engagement)
     if busy is not None:
         raise RunRefused(
             f"SLA run {busy.pk} of {engagement} is {busy.get_status_display().lower()}: "
@@ -115,6 +113,39 @@ def create_run(
     with transaction.atomic():
         run.save()  # audited ("create") by the model signals
     return run
+
+
+def busy_run(engagement: Engagement) -> SlaRun | None:
+    """The run that keeps another from starting: queued or running, and alive.
+
+    Dead work is reaped first (``tandem.core.tasks_recovery``): a run whose worker died or
+    never started it is failed there and then, so the engagement is free at once. A run with
+    a progress bar is alive while its progress is queued or running; one without is either
+    just created and not yet linked to its task (a double click: alive for one lease) or a
+    command-line run (alive for :data:`COMMAND_RUN_BUSY_FOR`).
+    """
+    from tandem.core.choices import ProgressState
+    from tandem.core.tasks_recovery import lease_seconds, reap_dead_work
+
+    reap_dead_work()
+    now = timezone.now()
+    alive = (
+        Q(progress__state__in=[ProgressState.QUEUED, ProgressState.RUNNING])
+        | Q(
+            progress__isnull=True,
+            status=RunStatus.QUEUED,
+            started_at__gte=now - timedelta(seconds=lease_seconds()),
+        )
+        | Q(
+            progress__isnull=True,
+            status=RunStatus.RUNNING,
+            started_at__gte=now - COMMAND_RUN_BUSY_FOR,
+        )
+    )
+    open_runs = SlaRun.objects.filter(
+        engagement=engagement, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
+    )
+    return open_runs.filter(alive).first()
 
 
 def start_run(

@@ -4,6 +4,11 @@ budget, is ``tandem.service.tasks_preview``).
 The import runs with ``atomic=False``: reading a large export takes most of the time and
 writes nothing, so its progress shows live; ``import_tickets`` then opens its own single
 transaction for the writes (its progress within shows when it commits).
+
+How it recovers (``tandem.core.tasks_recovery``): an import whose worker died or was
+stopped is recorded as a failed ``ImportBatch`` (audited, by the system) and its staged
+files are removed; it cannot be tried again without the file, so its page asks for the
+upload again.
 """
 
 from __future__ import annotations
@@ -11,14 +16,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 
+from tandem.core import audit
+from tandem.core.choices import AuditAction, AuditSource
 from tandem.core.models import Engagement, Progress
 from tandem.core.services import NotAllowed
 from tandem.core.tasks import TaskFailure, run_with_progress
 from tandem.core.tasks_compat import task
+from tandem.core.tasks_recovery import Recovery, Refusal, register_recovery, start_again
 from tandem.ingest import IngestError
 from tandem.service import services
+from tandem.service.choices import ImportFormat, ImportStatus
 from tandem.service.imports import Staged, StagedMissing
+from tandem.service.models import ImportBatch
 
 
 @task()
@@ -84,3 +95,111 @@ def _reporter(progress: Progress, *, scale: int) -> Any:
         progress.update(percent=percent * scale // 100, message=message)
 
     return report
+
+
+# Recovery ------------------------------------------------------------------------------------
+
+FILE_REMOVED = "Its uploaded file was removed: upload it again to import it."
+
+
+def _staged_of(progress: Progress) -> Staged | None:
+    try:
+        return Staged.load(str((progress.arguments or {}).get("staged_id", "")))
+    except StagedMissing:
+        return None
+
+
+def import_abandoned(progress: Progress, reason: str) -> str | None:
+    """An import whose worker died: record it as a failed import and remove its files.
+
+    The import writes its ``ImportBatch`` in the same transaction as its tickets, so a dead
+    worker leaves none: this one says, on the engagement's import list, that the import was
+    tried and why it failed. Unless the import had in fact committed before the worker died.
+    """
+    staged = _staged_of(progress)
+    engagement = progress.engagement
+    file_name = staged.file_name if staged else progress.label.removeprefix("Import of ")
+    stored = None
+    if engagement is not None:
+        stored = (
+            ImportBatch.objects.filter(
+                engagement=engagement,
+                imported_by_id=progress.owner_id,
+                file_name=file_name[:255],
+                status=ImportStatus.IMPORTED,
+                started_at__gte=progress.created,
+            )
+            .order_by("-pk")
+            .first()
+        )
+    if stored is not None:
+        if staged is not None:
+            staged.discard()
+        return f"The worker stopped after the import was stored: see {stored}."
+    if engagement is not None:
+        _record_failed_import(progress, engagement, staged, file_name, reason)
+    if staged is not None:
+        staged.discard()
+    return f"{reason} {FILE_REMOVED}"
+
+
+def _record_failed_import(
+    progress: Progress, engagement: Engagement, staged: Staged | None, file_name: str, reason: str
+) -> ImportBatch:
+    format = (staged.format if staged else None) or ""
+    if staged is not None and not format:
+        format = (staged.load_preview() or {}).get("format") or ""
+    batch = ImportBatch(
+        engagement=engagement,
+        file_name=file_name[:255],
+        format=format if format in ImportFormat.values else ImportFormat.GENERIC,
+        time_zone=staged.time_zone if staged else engagement.time_zone,
+        mapping=staged.batch_mapping if staged else {},
+        keep_text=staged.keep_text if staged else False,
+        status=ImportStatus.FAILED,
+        error=reason,
+        imported_by_id=progress.owner_id,
+        started_at=progress.created,
+        finished_at=max(timezone.now(), progress.created),
+    )
+    with audit.audit_context(source=AuditSource.SYSTEM):
+        # One record, with the reason, as an import writes its batch once (no per-save hook).
+        ImportBatch.objects.bulk_create([batch])
+        audit.record(
+            batch,
+            action=AuditAction.CREATE,
+            before=None,
+            after=audit.snapshot(batch),
+            message=f"import of {batch.file_name} failed: {reason}"[:300],
+        )
+    return batch
+
+
+def import_refusal(progress: Progress) -> Refusal | None:
+    """An import is tried again from its staged file; once that is gone, upload it again."""
+    if _staged_of(progress) is not None:
+        return None
+    url = ""
+    if progress.engagement_id:
+        url = reverse("service:import_upload", args=[progress.engagement_id])
+    return Refusal(
+        "The uploaded file of this import was removed when it failed: upload it again "
+        "to import it.",
+        url=url,
+        link_text="Upload again",
+    )
+
+
+def import_retry(progress: Progress, user: Any) -> str:
+    staged = _staged_of(progress)
+    again = start_again(progress, user)
+    if staged is not None and staged.directory.exists():
+        staged.import_progress_id = str(again.pk)
+        staged.save()
+    return reverse("service:import_progress", args=[again.pk])
+
+
+register_recovery(
+    import_staged,
+    Recovery(abandoned=import_abandoned, refusal=import_refusal, retry=import_retry),
+)

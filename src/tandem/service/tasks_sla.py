@@ -3,6 +3,11 @@
 It runs with ``atomic=False``: reading and measuring the tickets takes most of the time and
 writes nothing, so the bar moves live; ``execute_run`` opens its own transaction for the
 writes and records a failure outside it (a failed run stays visible as failed).
+
+How it recovers (``tandem.core.tasks_recovery``): a run whose worker died, or that was
+stopped, is marked failed with the reason (audited, by the system), which frees the
+engagement for the next run at once; "Try again" starts a new run as of the same instant,
+for anyone who may start runs in the engagement.
 """
 
 from __future__ import annotations
@@ -10,10 +15,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 
+from tandem.core import audit
+from tandem.core.access import can_add
+from tandem.core.choices import AuditAction, AuditSource
 from tandem.core.models import Progress
 from tandem.core.tasks import TaskFailure, run_with_progress
 from tandem.core.tasks_compat import task
+from tandem.core.tasks_recovery import Recovery, Refusal, RetryRefused, register_recovery
 from tandem.service import sla_runs
 from tandem.service.choices import RunStatus
 from tandem.service.models import SlaRun
@@ -49,3 +59,71 @@ def _run(progress: Progress, run_id: int) -> dict[str, Any]:
         "run_url": reverse("service:slarun_detail", args=[run.pk]),
         "summary": sla_runs.summary(run),
     }
+
+
+# Recovery ------------------------------------------------------------------------------------
+
+
+def _run_of(progress: Progress) -> SlaRun | None:
+    run_id = (progress.arguments or {}).get("run_id")
+    if run_id is None:
+        return SlaRun.objects.filter(progress=progress).first()
+    return SlaRun.objects.filter(pk=run_id).first()
+
+
+def run_abandoned(progress: Progress, reason: str) -> str | None:
+    """A run whose worker died or was stopped: failed, with the reason, audited once."""
+    run = _run_of(progress)
+    if run is None:
+        return None
+    if run.status == RunStatus.DONE:
+        return f"The worker stopped after SLA run {run.pk} was stored: its results stand."
+    before = audit.snapshot(run)
+    ended = SlaRun.objects.filter(
+        pk=run.pk, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
+    ).update(status=RunStatus.FAILED, error=reason, finished_at=max(timezone.now(), run.started_at))
+    if ended:
+        run.refresh_from_db()
+        with audit.audit_context(source=AuditSource.SYSTEM):
+            audit.record(
+                run,
+                action=AuditAction.UPDATE,
+                before=before,
+                after=audit.snapshot(run),
+                message=sla_runs.summary(run)[:300],
+            )
+    return None
+
+
+def run_may_retry(progress: Progress, user: Any) -> bool:
+    engagement = progress.engagement
+    return engagement is not None and can_add(user, SlaRun, engagement)
+
+
+def run_refusal(progress: Progress) -> Refusal | None:
+    if progress.engagement_id is None:
+        return Refusal("The engagement of this run no longer exists.")
+    return None
+
+
+def run_retry(progress: Progress, user: Any) -> str:
+    """A new run of the same engagement, as of the same instant as the failed one."""
+    old = _run_of(progress)
+    engagement = progress.engagement
+    assert engagement is not None  # run_refusal
+    try:
+        run, _ = sla_runs.start_run(
+            engagement=engagement, user=user, as_of=old.as_of if old else None
+        )
+    except sla_runs.RunRefused as exc:
+        url = reverse("service:slarun_list", args=[engagement.pk])
+        raise RetryRefused(Refusal(str(exc), url=url, link_text="SLA runs")) from exc
+    return run.get_absolute_url()
+
+
+register_recovery(
+    run_sla,
+    Recovery(
+        abandoned=run_abandoned, may_retry=run_may_retry, refusal=run_refusal, retry=run_retry
+    ),
+)

@@ -1,14 +1,19 @@
-"""Pages that show background work: a progress bar htmx polls, a JSON twin, the download.
+"""Pages that show background work: a progress bar htmx polls, a JSON twin, the download,
+and "Try again" for failed work.
 
 One URL serves the whole page and, for htmx's polling requests, just the bar. Everything is
-read through ``Progress.objects.restrict(user)``: someone else's work answers 404.
+read through ``Progress.objects.restrict(user)``: someone else's work answers 404. Each poll
+first reaps dead work (``tandem.core.tasks_recovery``), so work whose worker died shows as
+failed, with the reason, within a lease of its last sign of life.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,10 +22,13 @@ from django.views.decorators.http import require_GET, require_POST
 from tandem.core.access import engagement_ids_for, is_platform_admin
 from tandem.core.choices import Action, ProgressState
 from tandem.core.models import Engagement, Progress
+from tandem.core.services import NotAllowed
 from tandem.core.tasks import export_audit_csv, export_path, start_with_progress
+from tandem.core.tasks_recovery import RetryRefused, may_retry, reap_dead_work, retry_work
 
 PAGE_TEMPLATE = "core/progress.html"
 BAR_TEMPLATE = "core/progress_bar.html"
+RETRY_REFUSED_TEMPLATE = "core/progress_retry_refused.html"
 
 
 def _download_url(progress: Progress, user: Any) -> str | None:
@@ -33,9 +41,20 @@ def _download_url(progress: Progress, user: Any) -> str | None:
     return reverse("progress:download", args=[progress.pk])
 
 
+def _retry(progress: Progress, user: Any) -> dict[str, Any] | None:
+    """For failed work: whether this person may try it again, or why it cannot be."""
+    if progress.state != ProgressState.FAILED or not may_retry(progress, user):
+        return None
+    refusal = progress.retry_refusal
+    if refusal is not None:
+        return {"refusal": refusal}
+    return {"url": reverse("progress:retry", args=[progress.pk])}
+
+
 @login_required
 @require_GET
 def progress_detail(request: HttpRequest, pk: str) -> HttpResponse:
+    reap_dead_work()
     progress = get_object_or_404(
         Progress.objects.restrict(request.user).select_related("engagement"), pk=pk
     )
@@ -44,6 +63,7 @@ def progress_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "progress": progress,
         "download_url": _download_url(progress, request.user),
         "result_rows": result.get("rows"),
+        "retry": _retry(progress, request.user),
     }
     template = BAR_TEMPLATE if getattr(request, "htmx", False) else PAGE_TEMPLATE
     return render(request, template, context)
@@ -52,6 +72,7 @@ def progress_detail(request: HttpRequest, pk: str) -> HttpResponse:
 @require_GET
 def progress_json(request: HttpRequest, pk: str) -> JsonResponse:
     """For scripts: the same record as data (session or anonymous: 404 when out of scope)."""
+    reap_dead_work()
     progress = get_object_or_404(Progress.objects.restrict(request.user), pk=pk)
     return JsonResponse(
         {
@@ -90,6 +111,29 @@ def progress_download(request: HttpRequest, pk: str) -> FileResponse:
     return FileResponse(
         path.open("rb"), as_attachment=True, filename=path.name, content_type="text/csv"
     )
+
+
+@login_required
+@require_POST
+def progress_retry(request: HttpRequest, pk: str) -> HttpResponse:
+    """ "Try again": start failed work anew under a new progress, and follow that.
+
+    Out of scope: 404. Seen but not the owner's nor work this person may do: 403. Work that
+    cannot be started again (not failed; its uploaded file removed...): 409 with a page that
+    says why and where to go instead (e.g. the import wizard, to upload the file again).
+    """
+    progress = get_object_or_404(
+        Progress.objects.restrict(request.user).select_related("engagement", "owner"), pk=pk
+    )
+    try:
+        url = retry_work(progress, request.user)
+    except NotAllowed as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except RetryRefused as exc:
+        context = {"progress": progress, "refusal": exc.refusal}
+        return render(request, RETRY_REFUSED_TEMPLATE, context, status=409)
+    messages.success(request, f"Started again: {progress.label}.")
+    return redirect(url)
 
 
 @login_required
