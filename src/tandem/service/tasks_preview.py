@@ -23,10 +23,12 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
 
 from tandem.core.models import Engagement, Progress, User
 from tandem.core.tasks import TaskFailure, run_with_progress, start_with_progress
 from tandem.core.tasks_compat import task
+from tandem.core.tasks_recovery import Recovery, Refusal, register_recovery, start_again
 from tandem.service.imports import Staged, StagedMissing
 
 PREVIEW_KIND = "preview_import"
@@ -167,3 +169,43 @@ def _staged(staged_id: str) -> Staged:
             "The uploaded file is no longer there (imported, discarded, or older than a day). "
             "Upload it again."
         ) from None
+
+
+# Recovery (a worker that died mid-preview; "Try again" on its progress page) ----------------
+
+
+def _staged_of(progress: Progress) -> Staged | None:
+    try:
+        return Staged.load(str((progress.arguments or {}).get("staged_id", "")))
+    except StagedMissing:
+        return None
+
+
+def preview_refusal(progress: Progress) -> Refusal | None:
+    """A preview is read again from its staged file; once that is gone, upload it again."""
+    if _staged_of(progress) is not None:
+        return None
+    url = ""
+    if progress.engagement_id:
+        url = reverse("service:import_upload", args=[progress.engagement_id])
+    return Refusal(
+        "The uploaded file is no longer there (imported, discarded or older than a day): "
+        "upload it again.",
+        url=url,
+        link_text="Upload again",
+    )
+
+
+def preview_retry(progress: Progress, user: Any) -> str:
+    """Read the file again; the wizard's preview page follows the new reading."""
+    staged = _staged_of(progress)
+    if staged is None:
+        return start_again(progress, user).get_absolute_url()
+    engagement = progress.engagement
+    if engagement is None or staged.owner_id != user.pk:
+        return start_again(progress, user).get_absolute_url()
+    start_preview(staged, owner=user, engagement=engagement)  # the current revision
+    return reverse("service:import_preview", args=[staged.id])
+
+
+register_recovery(preview_upload, Recovery(refusal=preview_refusal, retry=preview_retry))

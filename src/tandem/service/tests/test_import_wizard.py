@@ -708,3 +708,29 @@ def test_another_vendor_sees_neither_the_preview_nor_its_progress(world, client_
         assert other.post(url, {"retry": "1"}).status_code == 404, user
     assert Progress.objects.filter(kind="preview_import").count() == 1
     assert client_for(world.vendor_lead).get(progress.get_absolute_url()).status_code == 200
+
+
+def test_a_failed_preview_is_tried_again_from_its_progress_page(world, client_for) -> None:
+    """The recovery registered beside the task: "Try again" on a preview whose worker died
+    reads the current revision again and leads back to the wizard."""
+    from tandem.core.tasks_recovery import retry_refusal, retry_work
+
+    client = client_for(world.it_lead)
+    key = staged_id(upload(client, world.e1))
+    progress = Progress.objects.get(kind="preview_import")
+    assert progress.task_name == "tandem.service.tasks_preview.preview_upload"
+    Progress.objects.filter(pk=progress.pk).update(state="failed", error="worker died")
+    (media_dir := imports.Staged.load(key).directory).joinpath("preview-0.json").unlink()
+    progress.refresh_from_db()
+    assert retry_refusal(progress) is None
+    url = retry_work(progress, world.it_lead)
+    assert url == reverse("service:import_preview", args=[key])
+    again = Progress.objects.filter(kind="preview_import").exclude(pk=progress.pk).get()
+    assert again.state == "succeeded"
+    assert imports.Staged.load(key).preview_progress_id == str(again.pk)
+    assert "Import 4 tickets" in client.get(url).content.decode()
+    # Once the upload is gone, trying again sends the person to upload it again.
+    client.post(reverse("service:import_discard", args=[key]))
+    assert not media_dir.exists()
+    refusal = retry_refusal(again.__class__.objects.get(pk=progress.pk))
+    assert refusal is not None and refusal.link_text == "Upload again"
