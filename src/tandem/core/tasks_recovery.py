@@ -307,13 +307,10 @@ def find_dead_work(*, now: datetime | None = None) -> list[DeadWork]:
 
 
 def _dead_queued(cutoff: datetime) -> list[DeadWork]:
-    from django_tasks_db.backend import DatabaseBackend
+    if not _database_backend():
+        return []  # the immediate backend (tests) keeps no task rows
     from django_tasks_db.models import DBTaskResult
 
-    from tandem.core.tasks_compat import default_task_backend
-
-    if not isinstance(default_task_backend, DatabaseBackend):
-        return []  # the immediate backend (tests) keeps no task rows
     queued = list(
         Progress.objects.filter(state=ProgressState.QUEUED, created__lt=cutoff).exclude(task_id="")
     )
@@ -410,9 +407,15 @@ def abandon(progress: Progress, reason: str) -> str | None:
     return _abandon(progress, reason)
 
 
+def _database_backend() -> bool:
+    """Whether tasks go through django-tasks-db (their rows say who claimed what)."""
+    backend = settings.TASKS.get("default", {}).get("BACKEND", "")
+    return str(backend).startswith("django_tasks_db.")
+
+
 def _fail_task_row(progress: Progress, reason: str) -> None:
     """The task row of django-tasks-db says failed too (it stays "running" after a SIGKILL)."""
-    if not progress.task_id or "django_tasks_db" not in settings.INSTALLED_APPS:
+    if not progress.task_id or not _database_backend():
         return
     from django_tasks_db.models import DBTaskResult
 

@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, timedelta
 
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
+from django.utils import timezone
 
+from tandem.core import tasks_recovery
 from tandem.core.choices import AuditSource, OrganizationKind, ProgressState
 from tandem.core.models import ChangeLog, Organization, Progress
 from tandem.core.tasks import (
     EXPORT_COLUMNS,
     TaskFailure,
+    WorkerStopped,
     export_audit_csv,
     export_path,
     run_with_progress,
@@ -216,3 +226,224 @@ def test_the_database_backend_runs_the_task_in_a_worker(world, media, keep_signa
     assert progress.state == ProgressState.SUCCEEDED
     assert progress.percent == 100
     assert progress.result == {"steps": 3}
+
+
+# --- recovery: what is recorded, the heartbeat, BaseException, SIGTERM ------------------------
+
+
+def test_start_with_progress_records_the_task_and_its_arguments(world):
+    progress = start_with_progress(
+        count_to, owner=world.it_lead, label="Counting", kind="count", steps=2
+    )
+    assert progress.task_name == "tandem.core.tests.test_tasks.count_to"
+    assert progress.arguments == {"steps": 2}
+    assert progress.worker == tasks_recovery.worker_identity()
+    assert progress.heartbeat is not None
+
+
+@pytest.mark.parametrize(
+    ("stop", "words"),
+    [
+        (SystemExit(1), "The worker was stopped (the process exited, code 1)"),
+        (KeyboardInterrupt(), "The worker was interrupted (Ctrl-C)"),
+        (GeneratorExit(), "The work was interrupted (GeneratorExit)"),
+    ],
+)
+def test_a_base_exception_is_recorded_as_failed_and_raised_again(world, stop, words):
+    def work(progress: Progress) -> None:
+        Organization.objects.create(name="Half done", kind=OrganizationKind.VENDOR)
+        progress.update(percent=30, message="Writing")
+        raise stop
+
+    progress = Progress.objects.create(owner=world.it_lead, label="Work", kind="work")
+    with pytest.raises(type(stop)):
+        run_with_progress(str(progress.pk), work)
+    progress.refresh_from_db()
+    assert progress.state == ProgressState.FAILED
+    assert words in progress.error and "nothing was saved" in progress.error
+    assert progress.message == "Failed"
+    assert not Organization.objects.filter(name="Half done").exists()
+
+
+def test_work_that_has_ended_is_not_run_again(world):
+    progress = Progress.objects.create(
+        owner=world.it_lead, label="Work", kind="work", state=ProgressState.FAILED, error="Dead."
+    )
+    ran = []
+    with pytest.raises(TaskFailure, match="already ended"):
+        run_with_progress(str(progress.pk), ran.append)
+    progress.refresh_from_db()
+    assert ran == [] and progress.error == "Dead."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_thread_beats_on_its_own_connection(world, settings):
+    progress = Progress.objects.create(
+        owner=world.it_lead, label="Work", kind="work", state=ProgressState.RUNNING
+    )
+    assert progress.heartbeat is None
+    beat = tasks_recovery.Heartbeat(progress.pk, interval=0.05).start()
+    deadline = time.monotonic() + 10
+    while beat.beats < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    beat.stop()
+    assert beat.beats >= 2
+    assert not beat._thread.is_alive()
+    progress.refresh_from_db()
+    assert progress.heartbeat is not None
+    # Ended work is left alone: a late beat never brings it back.
+    Progress.objects.filter(pk=progress.pk).update(state=ProgressState.FAILED)
+    assert tasks_recovery.Heartbeat(progress.pk).beat()
+    assert Progress.objects.get(pk=progress.pk).state == ProgressState.FAILED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_beats_while_the_work_runs(world, settings, monkeypatch, keep_signal_handlers):
+    settings.TANDEM_TASK_LEASE_SECONDS = 2  # a beat every half second
+    monkeypatch.setattr("tandem.core.tasks._heartbeat_wanted", lambda: True)
+    seen = {}
+
+    def work(progress: Progress) -> dict:
+        seen["claimed"] = Progress.objects.get(pk=progress.pk).heartbeat
+        time.sleep(1.3)
+        seen["later"] = Progress.objects.get(pk=progress.pk).heartbeat
+        return {"ok": True}
+
+    progress = Progress.objects.create(owner=world.it_lead, label="Slow", kind="work")
+    run_with_progress(str(progress.pk), work, atomic=False)
+    assert seen["claimed"] is not None
+    assert seen["later"] > seen["claimed"]
+    progress.refresh_from_db()
+    assert progress.state == ProgressState.SUCCEEDED
+    assert not [t for t in threading.enumerate() if t.name.startswith("tandem-heartbeat")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sigterm_to_the_worker_ends_the_task_as_failed(
+    world, settings, monkeypatch, keep_signal_handlers
+):
+    monkeypatch.setattr("tandem.core.tasks._heartbeat_wanted", lambda: True)
+    told = []
+    signal.signal(signal.SIGTERM, lambda signum, frame: told.append(signum))  # db_worker's
+
+    def work(progress: Progress) -> None:
+        Organization.objects.create(name="Never kept", kind=OrganizationKind.VENDOR)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # interrupted by the signal's exception
+
+    progress = Progress.objects.create(owner=world.it_lead, label="Stopped", kind="work")
+    with pytest.raises(WorkerStopped):
+        run_with_progress(str(progress.pk), work)
+    progress.refresh_from_db()
+    assert progress.state == ProgressState.FAILED
+    assert progress.error.startswith("The worker was stopped (SIGTERM)")
+    assert told == [signal.SIGTERM]  # the worker itself heard it too (it exits after the task)
+    assert not Organization.objects.filter(name="Never kept").exists()
+    assert signal.getsignal(signal.SIGTERM) is not None
+
+
+# --- the reaper -------------------------------------------------------------------------------
+
+
+def _running(owner, *, heartbeat, worker="elsewhere.example:4242", **fields) -> Progress:
+    progress = Progress.objects.create(
+        owner=owner, label="Work", kind="work", state=ProgressState.RUNNING, worker=worker, **fields
+    )
+    Progress.objects.filter(pk=progress.pk).update(heartbeat=heartbeat, last_updated=heartbeat)
+    progress.refresh_from_db()
+    return progress
+
+
+def test_the_reaper_fails_work_past_its_lease_once(world, settings):
+    settings.TANDEM_TASK_LEASE_SECONDS = 60
+    now = timezone.now()
+    dead = _running(world.it_lead, heartbeat=now - timedelta(seconds=90))
+    alive = _running(world.it_lead, heartbeat=now - timedelta(seconds=20))
+
+    assert [p.pk for p in tasks_recovery.reap_dead_work()] == [dead.pk]
+    dead.refresh_from_db()
+    alive.refresh_from_db()
+    assert dead.state == ProgressState.FAILED
+    stamp = (now - timedelta(seconds=90)).astimezone(UTC).strftime("%H:%M:%S")
+    assert dead.error == (
+        f"The worker running this stopped (no sign of life since {stamp} UTC); nothing was saved."
+    )
+    assert alive.state == ProgressState.RUNNING
+    # Idempotent: nothing more to do, and the failure stays as it was.
+    assert tasks_recovery.reap_dead_work() == []
+    assert Progress.objects.get(pk=dead.pk).error == dead.error
+
+
+def test_the_lease_is_a_setting(world, settings):
+    heartbeat = timezone.now() - timedelta(seconds=10)
+    progress = _running(world.it_lead, heartbeat=heartbeat)
+    settings.TANDEM_TASK_LEASE_SECONDS = 60
+    assert tasks_recovery.reap_dead_work() == []
+    settings.TANDEM_TASK_LEASE_SECONDS = 5
+    assert [p.pk for p in tasks_recovery.reap_dead_work()] == [progress.pk]
+
+
+def test_a_live_worker_on_this_machine_is_never_taken_for_dead(world, settings):
+    """On SQLite a long write holds the heartbeat back: a live worker process keeps its work."""
+    settings.TANDEM_TASK_LEASE_SECONDS = 2
+    worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "db_worker"])
+    try:
+        time.sleep(0.2)
+        identity = f"{socket.gethostname()}:{worker.pid}"
+        progress = _running(world.it_lead, heartbeat=timezone.now(), worker=identity)
+        later = timezone.now() + timedelta(seconds=30)  # silent for 30 s, over the lease
+        assert tasks_recovery.reap_dead_work(now=later) == []
+    finally:
+        worker.kill()
+        worker.wait()
+    # Once the process is gone the lease decides; a pid reused by a newer process too.
+    later = timezone.now() + timedelta(seconds=30)
+    assert [p.pk for p in tasks_recovery.reap_dead_work(now=later)] == [progress.pk]
+
+
+def test_the_page_of_dead_work_says_so(world, client_for, settings):
+    settings.TANDEM_TASK_LEASE_SECONDS = 60
+    progress = _running(world.it_lead, heartbeat=timezone.now() - timedelta(minutes=5))
+    html = client_for(world.it_lead).get(progress.get_absolute_url()).content.decode()
+    assert "The worker running this stopped" in html
+    assert "hx-trigger" not in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_queued_work_a_dead_worker_claimed_is_failed(world, settings, media):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TANDEM_TASK_LEASE_SECONDS = 60
+    with override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}):
+        claimed = start_with_progress(
+            count_to, owner=world.it_lead, label="Claimed", kind="count", steps=1
+        )
+        waiting = start_with_progress(
+            count_to, owner=world.it_lead, label="Waiting", kind="count", steps=1
+        )
+        long_ago = timezone.now() - timedelta(minutes=5)
+        Progress.objects.filter(pk__in=[claimed.pk, waiting.pk]).update(created=long_ago)
+        DBTaskResult.objects.filter(id=claimed.task_id).update(
+            status="RUNNING", started_at=long_ago, worker_ids=["gone"]
+        )
+        ended = tasks_recovery.reap_dead_work()
+    assert [p.pk for p in ended] == [claimed.pk]
+    claimed.refresh_from_db()
+    assert claimed.state == ProgressState.FAILED
+    assert claimed.error.startswith("The worker that took this work stopped before starting it")
+    assert DBTaskResult.objects.get(id=claimed.task_id).status == "FAILED"
+    # Work merely waiting for a worker (none running) is not dead.
+    assert Progress.objects.get(pk=waiting.pk).state == ProgressState.QUEUED
+
+
+def test_reap_tasks_command(world, settings):
+    settings.TANDEM_TASK_LEASE_SECONDS = 60
+    progress = _running(world.it_lead, heartbeat=timezone.now() - timedelta(minutes=2))
+    out = io.StringIO()
+    call_command("reap_tasks", "--dry-run", stdout=out)
+    assert "1 piece of dead work found" in out.getvalue()
+    assert Progress.objects.get(pk=progress.pk).state == ProgressState.RUNNING
+    out = io.StringIO()
+    call_command("reap_tasks", stdout=out)
+    assert f"Failed {progress.pk}" in out.getvalue()
+    assert Progress.objects.get(pk=progress.pk).state == ProgressState.FAILED
