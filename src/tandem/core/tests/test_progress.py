@@ -160,3 +160,90 @@ def test_the_json_view(world, client_for, media):
     assert data["finished"] is True
     assert data["result"]["rows"] == progress.result["rows"]
     assert data["download_url"] == reverse("progress:download", args=[progress.pk])
+
+
+# --- "Try again" -------------------------------------------------------------------------------
+
+
+def _failed_export(client, world, user) -> Progress:
+    export(client, world.e1)
+    progress = Progress.objects.get(owner=user)
+    Progress.objects.filter(pk=progress.pk).update(
+        state=ProgressState.FAILED, error="The worker running this stopped."
+    )
+    progress.refresh_from_db()
+    return progress
+
+
+def test_failed_work_offers_try_again_and_it_starts_the_same_task_anew(world, client_for, media):
+    client = client_for(world.vendor_lead)
+    old = _failed_export(client, world, world.vendor_lead)
+    assert old.task_name == "tandem.core.tasks.export_audit_csv"
+    assert old.arguments == {"engagement_id": world.e1.pk}
+    html = client.get(old.get_absolute_url(), **HTMX).content.decode()
+    retry_url = reverse("progress:retry", args=[old.pk])
+    assert f'action="{retry_url}"' in html and "Try again" in html
+
+    response = client.post(retry_url)
+    new = Progress.objects.exclude(pk=old.pk).get(owner=world.vendor_lead)
+    assert response.status_code == 302
+    assert response.url == new.get_absolute_url()
+    assert (new.task_name, new.arguments, new.kind, new.label) == (
+        old.task_name,
+        old.arguments,
+        old.kind,
+        old.label,
+    )
+    assert new.engagement == world.e1 and new.owner_only
+    assert new.state == ProgressState.SUCCEEDED and new.result["rows"] > 0
+    old.refresh_from_db()
+    assert old.state == ProgressState.FAILED  # the failure stays on record
+
+
+def test_try_again_is_refused_to_another_vendor_and_to_readers(world, client_for, media):
+    old = _failed_export(client_for(world.vendor_lead), world, world.vendor_lead)
+    retry_url = reverse("progress:retry", args=[old.pk])
+    for user in [world.rival, world.outsider, world.it_lead]:  # owner-only work: not theirs
+        assert client_for(user).post(retry_url).status_code == 404
+    assert client_for(world.vendor_lead).get(retry_url).status_code == 405
+    assert Progress.objects.count() == 1
+
+    shared = Progress.objects.create(
+        owner=world.it_lead,
+        label="Shared",
+        kind="work",
+        engagement=world.e1,
+        owner_only=False,
+        state=ProgressState.FAILED,
+        task_name="tandem.core.tasks.export_audit_csv",
+        arguments={"engagement_id": world.e1.pk},
+    )
+    # Seen by the engagement, but only its owner (or who may do the work) may start it again.
+    response = client_for(world.observer).post(reverse("progress:retry", args=[shared.pk]))
+    assert response.status_code == 403
+    html = client_for(world.observer).get(shared.get_absolute_url(), **HTMX).content.decode()
+    assert "Try again" not in html
+    assert (
+        client_for(world.outsider).post(reverse("progress:retry", args=[shared.pk])).status_code
+        == 404
+    )
+    assert Progress.objects.count() == 2
+
+
+def test_only_failed_work_with_a_known_task_can_be_tried_again(world, client_for, media):
+    client = client_for(world.it_lead)
+    running = Progress.objects.create(owner=world.it_lead, label="Work", kind="work")
+    response = client.post(reverse("progress:retry", args=[running.pk]))
+    assert response.status_code == 409
+    assert "Only failed work can be tried again" in response.content.decode()
+    unknown = Progress.objects.create(
+        owner=world.it_lead,
+        label="Work",
+        kind="work",
+        state=ProgressState.FAILED,
+        task_name="tandem.nowhere.gone",
+    )
+    response = client.post(reverse("progress:retry", args=[unknown.pk]))
+    assert response.status_code == 409
+    assert "cannot be started again" in response.content.decode()
+    assert Progress.objects.count() == 2
