@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 
+from tandem.core.tokens import issue_token
 from tandem.wsgi import application
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
@@ -19,7 +19,7 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 
 @pytest.fixture
 def token(world) -> str:
-    return Token.objects.create(user=world.it_lead).key
+    return issue_token(world.it_lead, name="fuzzing")[1]
 
 
 @pytest.fixture(autouse=True)

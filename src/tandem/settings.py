@@ -14,6 +14,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from tandem import env
+from tandem.core import crypto
 from tandem.core.tasks_compat import IMMEDIATE_BACKEND
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -48,7 +49,6 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
@@ -149,6 +149,13 @@ TANDEM_RATE_LIMITS = {
 ACCOUNT_RATE_LIMITS = False if TESTING else TANDEM_RATE_LIMITS
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Tandem"
+MFA_ADAPTER = "tandem.core.auth.MFAAdapter"
+# The keys that encrypt TOTP secrets and recovery-code seeds at rest, newest first (rotation).
+# Debug mode without TANDEM_MFA_KEY makes one at $TANDEM_DATA_DIR/mfa.key; production refuses.
+try:
+    TANDEM_MFA_KEYS = crypto.load_keys(data_dir=DATA_DIR, debug=DEBUG)
+except crypto.KeyError_ as exc:
+    raise ImproperlyConfigured(str(exc)) from None
 
 SESSION_COOKIE_AGE = env.integer("TANDEM_SESSION_SECONDS", default=8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -233,8 +240,9 @@ if DEBUG:
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first: a request without credentials answers 401 with "WWW-Authenticate: Token".
+    # Tandem's tokens are hashed, named, expiring and revocable (tandem.core.tokens).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "tandem.core.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tandem.core.api.permissions.ScopedPermission"],

@@ -9,6 +9,6 @@ class CoreConfig(AppConfig):
     verbose_name = "Tandem core"
 
     def ready(self) -> None:
-        from tandem.core import audit
+        from tandem.core import audit, mfa  # noqa: F401  (mfa: its signal receiver)
 
         audit.connect_signals()

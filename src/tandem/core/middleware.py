@@ -6,8 +6,10 @@ import ipaddress
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
 
 from tandem.core.audit import audit_context
 from tandem.core.choices import AuditSource
@@ -74,34 +76,70 @@ class AuditContextMiddleware:
         return response
 
 
-_MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/api/")
+# Sign-in, sign-out and setting up or passing the second factor live under /accounts/.
+_MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/")
 
 
 class RequireAdminMFAMiddleware:
-    """Platform administrators must turn on TOTP before they can do anything else.
+    """Platform administrators work only with a verified second factor, at every entry point.
 
-    The API is exempt from the redirect (it answers JSON); API access for administrators
-    uses tokens that an administrator with MFA issues.
+    - The API (``/api/``, session or token): 403 JSON saying to set up two-factor
+      authentication, unless the session passed a second factor or the token was issued from
+      one that had (``tandem.core.mfa``). Every path, DRF view or not, schema included.
+    - Pages and ``/admin/``: without TOTP, a redirect to its activation; with TOTP but a
+      session that did not pass it (signed in before it was required, ``force_login``), a
+      redirect to allauth's two-factor re-authentication, back to the page afterwards.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not settings.TANDEM_REQUIRE_ADMIN_MFA or request.path.startswith(_MFA_EXEMPT_PREFIXES):
+            return self.get_response(request)
+        if request.path.startswith("/api/"):
+            refusal = _api_refusal(request)
+            return refusal if refusal is not None else self.get_response(request)
         user = getattr(request, "user", None)
-        if (
-            settings.TANDEM_REQUIRE_ADMIN_MFA
-            and user is not None
-            and user.is_authenticated
-            and user.is_staff
-            and not request.path.startswith(_MFA_EXEMPT_PREFIXES)
-            and not _has_totp(user)
-        ):
-            return redirect("mfa_activate_totp")
+        from tandem.core import mfa
+
+        if user is not None and mfa.requires_mfa(user) and not mfa.session_passed_mfa(request):
+            if not _has_totp(user):
+                return redirect("mfa_activate_totp")
+            target = reverse("mfa_reauthenticate")
+            return HttpResponseRedirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
 
 
-def _has_totp(user: object) -> bool:
-    from allauth.mfa.models import Authenticator
+def _api_refusal(request: HttpRequest) -> HttpResponse | None:
+    """The 403 for an API caller who must use a second factor and has not; else None.
 
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    The token of an ``Authorization: Token`` header wins over the session, as in DRF; a bad
+    key is left to DRF (401)."""
+    from rest_framework.exceptions import AuthenticationFailed
+
+    from tandem.core import mfa
+    from tandem.core.api.authentication import token_of
+
+    try:
+        token = token_of(request)
+    except AuthenticationFailed:
+        return None
+    if token is not None:
+        if mfa.requires_mfa(token.user) and not mfa.token_passed_mfa(token):
+            return JsonResponse({"detail": mfa.MFA_TOKEN_MESSAGE}, status=403)
+        return None
+    user = getattr(request, "user", None)
+    if (
+        user is not None
+        and mfa.requires_mfa(user)
+        and not (mfa.session_passed_mfa(request) and _has_totp(user))
+    ):
+        return JsonResponse({"detail": mfa.MFA_REQUIRED_MESSAGE}, status=403)
+    return None
+
+
+def _has_totp(user: object) -> bool:
+    from tandem.core import mfa
+
+    return mfa.has_totp(user)

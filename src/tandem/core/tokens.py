@@ -17,7 +17,6 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -48,12 +47,6 @@ def split_key(key: str) -> tuple[str, str] | None:
     return parts[1], parts[2]
 
 
-def requires_mfa(user: Any) -> bool:
-    """Whether ``user`` must use a second factor: platform administrators, while
-    ``TANDEM_REQUIRE_ADMIN_MFA`` is on."""
-    return bool(settings.TANDEM_REQUIRE_ADMIN_MFA and getattr(user, "is_staff", False))
-
-
 def snapshot(token: ApiToken) -> dict[str, Any]:
     data = audit.snapshot(token)
     for name in AUDIT_EXCLUDE:
@@ -71,7 +64,7 @@ def issue_token(
     """Create a token for ``user``; return the row and its key (shown once, never stored).
 
     ``mfa_verified`` says the session that asked for it passed a second factor; callers
-    decide that (see ``tandem.core.api.authentication.session_passed_mfa``)."""
+    decide that (``tandem.core.mfa.session_passed_mfa``)."""
     name = name.strip()
     if not name:
         raise ValueError("A token needs a name (what it is for).")
@@ -122,16 +115,23 @@ def is_usable(token: ApiToken, *, now: datetime | None = None) -> bool:
     )
 
 
+def touch(token: ApiToken, *, now: datetime | None = None) -> None:
+    """Bring ``last_used`` up to date, at most once per ``LAST_USED_RESOLUTION`` (one
+    UPDATE, no audit record: using a token changes nothing a person would call a change)."""
+    now = now or timezone.now()
+    if token.last_used is None or now - token.last_used >= LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used=now)
+        token.last_used = now
+
+
 def authenticate_key(key: str) -> ApiToken | None:
     """The usable token of this key (see ``is_usable``), its ``last_used`` brought up to
-    date at most once per ``LAST_USED_RESOLUTION``; None for any other key."""
+    date (see ``touch``); None for any other key."""
     token = find_key(key)
     now = timezone.now()
     if token is None or not is_usable(token, now=now):
         return None
-    if token.last_used is None or now - token.last_used >= LAST_USED_RESOLUTION:
-        ApiToken.objects.filter(pk=token.pk).update(last_used=now)
-        token.last_used = now
+    touch(token, now=now)
     return token
 
 

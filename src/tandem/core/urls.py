@@ -3,6 +3,7 @@
 from django.urls import path
 
 from tandem.core import views
+from tandem.core.views import tokens
 
 app_name = "core"
 
@@ -106,6 +107,9 @@ urlpatterns = [
     path("people/", views.PersonListView.as_view(), name="user_list"),
     path("people/add/", views.PersonEditView.as_view(), name="user_add"),
     path("people/<int:pk>/", views.PersonDetailView.as_view(), name="user_detail"),
+    # Your own API tokens (only ever your own: no id of a person in the path)
+    path("people/me/api-tokens/", tokens.token_list, name="apitoken_list"),
+    path("people/me/api-tokens/<int:pk>/revoke/", tokens.token_revoke, name="apitoken_revoke"),
     path("people/<int:pk>/edit/", views.PersonEditView.as_view(), name="user_edit"),
     path(
         "people/<int:pk>/history/",

@@ -34,6 +34,7 @@ import shutil
 import time
 import uuid
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -45,6 +46,7 @@ from django.conf import settings
 from django.core.files.move import file_move_safe
 from django.core.files.uploadedfile import UploadedFile
 
+from tandem.core.errors import redact_paths
 from tandem.ingest import (
     Imported,
     IngestError,
@@ -466,8 +468,9 @@ def _unpack_zip(path: Path, file_name: str) -> tuple[str, str] | None:
         try:
             with archive.open(member) as source, target.open("wb") as out:
                 shutil.copyfileobj(source, out, 1024 * 1024)
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise UploadRefused(f"{file_name}: the archive is damaged ({exc}).") from None
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
+            detail = redact_paths(str(exc))  # an OSError names the staged file: not shown
+            raise UploadRefused(f"{file_name}: the archive is damaged ({detail}).") from None
     path.unlink()
     return target.name, _display_name(member.filename)
 

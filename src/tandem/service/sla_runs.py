@@ -265,9 +265,12 @@ def _finish(run: SlaRun, before: dict[str, Any], *, status: str, **fields: Any) 
 
 
 def _describe(exc: Exception) -> str:
+    from tandem.core.errors import redact_paths  # no server path in what people read
+
     if isinstance(exc, ValueError):  # the engine's and the policy's: written for people
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return redact_paths(str(exc))
+    detail = redact_paths(str(exc))
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
 
 
 def _silent(percent: int, message: str) -> None:

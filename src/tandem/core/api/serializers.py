@@ -8,6 +8,7 @@ from typing import Any, TypedDict
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from django.utils import timezone
 from rest_framework import serializers
 
 from tandem.core import services
@@ -19,6 +20,7 @@ from tandem.core.api.fields import (
     StrictCharField,
 )
 from tandem.core.models import (
+    ApiToken,
     ChangeLog,
     Engagement,
     EngagementParty,
@@ -279,5 +281,72 @@ class ChangeLogSerializer(ScopedModelSerializer):
         ]
 
 
+class ApiTokenSerializer(serializers.ModelSerializer):
+    """One of your API tokens, as lists show it: never its key (only its prefix)."""
+
+    class Meta:
+        model = ApiToken
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "mfa_verified",
+            "created",
+            "expires",
+            "last_used",
+            "revoked",
+        ]
+        read_only_fields = fields
+
+
+class ApiTokenCreateSerializer(serializers.Serializer):
+    """What a new token is for, and when it stops working (empty: never)."""
+
+    name = StrictCharField(
+        max_length=ApiToken._meta.get_field("name").max_length,
+        help_text="What the token is for, e.g. 'nightly export'.",
+    )
+    expires = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="Empty: never expires."
+    )
+
+    def validate_name(self, name: str) -> str:
+        if not name.strip():
+            raise serializers.ValidationError("A token needs a name (what it is for).")
+        return name.strip()
+
+    def validate_expires(self, expires: Any) -> Any:
+        if expires is not None and expires <= timezone.now():
+            raise serializers.ValidationError("The expiry date must be in the future.")
+        return expires
+
+
+class ApiTokenIssuedSerializer(ApiTokenSerializer):
+    """A token just issued: the one and only time its key is shown."""
+
+    key = serializers.CharField(
+        read_only=True,
+        help_text="Send as `Authorization: Token <key>`. Shown this once: only a digest is stored.",
+    )
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = [*ApiTokenSerializer.Meta.fields, "key"]
+        read_only_fields = fields
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    name = StrictCharField(
+        required=False,
+        max_length=ApiToken._meta.get_field("name").max_length,
+        help_text="What the token is for (default 'API token').",
+    )
+
+
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(read_only=True, help_text="Send as `Authorization: Token <key>`.")
+    token = serializers.CharField(
+        read_only=True,
+        help_text="Send as `Authorization: Token <key>`. A new token each time, shown once.",
+    )
+    id = serializers.IntegerField(read_only=True, help_text="The token's id (to revoke it).")
+    name = serializers.CharField(read_only=True)
+    prefix = serializers.CharField(read_only=True)

@@ -14,6 +14,7 @@ router.register("engagement-parties", views.EngagementPartyViewSet, basename="en
 router.register("role-assignments", views.RoleAssignmentViewSet, basename="roleassignment")
 router.register("users", views.UserViewSet, basename="user")
 router.register("audit", views.ChangeLogViewSet, basename="changelog")
+router.register("tokens", views.ApiTokenViewSet, basename="apitoken")
 
 urlpatterns = [
     path("token/", views.TokenView.as_view(), name="token"),

@@ -1,21 +1,26 @@
-"""The core API's viewsets (three attributes each) and its two plain views."""
+"""The core API's viewsets (three attributes each, API tokens aside) and its plain views."""
 
 from __future__ import annotations
 
-from django.db import transaction
+from typing import Any
+
 from django.http import HttpRequest, JsonResponse
 from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
-from rest_framework.authtoken.models import Token
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tandem.core import audit, filtersets
+from tandem.core import filtersets, mfa, tokens
 from tandem.core.api import serializers
 from tandem.core.api.viewsets import ScopedModelViewSet
-from tandem.core.choices import AuditAction
+from tandem.core.choices import Action
 from tandem.core.models import (
+    ApiToken,
     ChangeLog,
     Engagement,
     EngagementParty,
@@ -77,21 +82,86 @@ class ChangeLogViewSet(ScopedModelViewSet):
     http_method_names = ["get", "head", "options"]
 
 
+def _issue(request: Request, *, name: str, expires: Any = None) -> tuple[ApiToken, str]:
+    """Issue a token to the caller, recording whether their session passed a second factor;
+    refused (403) to a person who must use one, unless it did (a token-authenticated
+    request is no session: such a person issues tokens from a signed-in browser)."""
+    user = request.user
+    verified = request.auth is None and mfa.session_passed_mfa(request._request, user)
+    if mfa.requires_mfa(user) and not verified:
+        raise PermissionDenied(
+            "Platform administrators issue API tokens only from a session signed in with "
+            "two-factor authentication: set up two-factor authentication, sign in with it "
+            "and issue the token again."
+        )
+    try:
+        return tokens.issue_token(user, name=name, mfa_verified=verified, expires=expires)
+    except ValueError as exc:
+        raise ValidationError({"non_field_errors": [str(exc)]}) from None
+
+
+class ApiTokenViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Your API tokens: several, each named, with an optional expiry. A new token's key is in
+    the creation's answer only (only a digest is stored); a revoked token stops working at
+    once and stays listed. Each issue and revocation is in the audit trail."""
+
+    queryset = ApiToken.objects.all()
+    serializer_class = serializers.ApiTokenSerializer
+
+    def get_queryset(self) -> Any:
+        return self.queryset.all().restrict(self.request.user, Action.VIEW)
+
+    @extend_schema(
+        request=serializers.ApiTokenCreateSerializer,
+        responses={201: serializers.ApiTokenIssuedSerializer},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        form = serializers.ApiTokenCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        token, key = _issue(
+            request, name=form.validated_data["name"], expires=form.validated_data.get("expires")
+        )
+        data = serializers.ApiTokenIssuedSerializer(token).data
+        data["key"] = key
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Revoke the token (it stays listed, with the time of its revocation)."""
+        tokens.revoke_token(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=serializers.ApiTokenSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request: Request, pk: str | None = None) -> Response:
+        """Revoke the token; revoking a revoked token changes nothing."""
+        token = self.get_object()
+        tokens.revoke_token(token)
+        return Response(serializers.ApiTokenSerializer(token).data)
+
+
 class TokenView(APIView):
-    """Your API token, created on first request: send it as `Authorization: Token <key>`.
-    Each time it is issued or shown, the audit trail says so (never the key itself)."""
+    """A new API token each time, shown once (send it as `Authorization: Token <key>`);
+    named "API token" unless you give a name. List and revoke them at `tokens/`."""
 
-    @extend_schema(request=None, responses=serializers.TokenSerializer)
+    @extend_schema(
+        request=serializers.TokenRequestSerializer,
+        responses={201: serializers.TokenSerializer},
+    )
     def post(self, request: Request) -> Response:
-        with transaction.atomic():
-            token, created = Token.objects.get_or_create(user=request.user)
-            message = "API token issued" if created else "API token shown again"
-            audit.record(
-                request.user, action=AuditAction.REVEAL, before=None, after=None, message=message
-            )
-        return Response({"token": token.key})
+        form = serializers.TokenRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        token, key = _issue(request, name=form.validated_data.get("name") or "API token")
+        body = {"token": key, "id": token.pk, "name": token.name, "prefix": token.prefix}
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
+@csrf_exempt  # it changes nothing: a write with a token or a session gets the 404 too
 def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
     """Unknown API paths answer JSON too (with a hint when only the final slash is missing)."""
     body = {"detail": "Not found."}

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+from tandem.core.choices import Action
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def restrict(self, user: Any, action: str = Action.VIEW) -> Any:
+        """A person's own tokens, whatever the action: nobody else lists, shows or revokes
+        them in the UI or the API (platform administrators see all, read-only, in the admin)."""
+        if not (user and user.is_authenticated and user.is_active):
+            return self.none()
+        return self.filter(user_id=user.pk)
 
 
 class ApiToken(models.Model):
@@ -26,6 +39,8 @@ class ApiToken(models.Model):
     expires = models.DateTimeField(null=True, blank=True, help_text="Empty: never expires.")
     last_used = models.DateTimeField(null=True, blank=True, editable=False)
     revoked = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ApiTokenQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created"]

@@ -14,11 +14,11 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tandem.core.choices import AuditAction, AuditSource, Role, Side
 from tandem.core.models import (
+    ApiToken,
     ChangeLog,
     Engagement,
     EngagementParty,
@@ -379,18 +379,25 @@ def token_client(key: str) -> APIClient:
 def test_a_signed_in_person_gets_a_token_that_authenticates_scripts(world, client_for) -> None:
     session = client_for(world.it_lead)
     response = session.post(reverse("core-api:token"))
-    assert response.status_code == 200
+    assert response.status_code == 201
     key = response.json()["token"]
-    assert Token.objects.get(user=world.it_lead).key == key
-    assert session.post(reverse("core-api:token")).json()["token"] == key  # the same one
-    # Both times are in the audit trail, against the person, without the key.
-    shown = ChangeLog.objects.filter(action=AuditAction.REVEAL, object_id=str(world.it_lead.pk))
-    assert [r.message for r in shown.order_by("pk")] == [
-        "API token issued",
-        "API token shown again",
-    ]
-    assert all(r.user == world.it_lead and r.source == AuditSource.API for r in shown)
-    assert not any(key in str(r.postchange_data) + r.message for r in shown)
+    token = ApiToken.objects.get(user=world.it_lead)
+    assert token.name == "API token" and key.startswith(f"tdm_{token.prefix}_")
+    assert key not in (token.digest, token.prefix)  # only a digest is stored
+    again = session.post(reverse("core-api:token"), {"name": "CI"}).json()
+    assert again["token"] != key and again["name"] == "CI"  # a new token: never the old key
+    assert ApiToken.objects.filter(user=world.it_lead).count() == 2
+    # Both issues are in the audit trail, against the token, without the key.
+    issued = ChangeLog.objects.filter(
+        action=AuditAction.CREATE, content_type=ContentType.objects.get_for_model(ApiToken)
+    )
+    assert [r.message for r in issued.order_by("pk")] == ["API token issued"] * 2
+    assert all(r.user == world.it_lead and r.source == AuditSource.API for r in issued)
+    assert not any(
+        secret in str(r.postchange_data) + r.message
+        for r in issued
+        for secret in (key, again["token"], token.digest)
+    )
 
     script = token_client(key)
     listed = rows(script.get(reverse("core-api:engagement-list")))
@@ -407,11 +414,14 @@ def test_a_signed_in_person_gets_a_token_that_authenticates_scripts(world, clien
 def test_no_token_without_signing_in_and_a_wrong_token_is_refused(world) -> None:
     anonymous = APIClient()
     assert anonymous.post(reverse("core-api:token")).status_code == 401
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
     refused = anonymous.get(reverse("core-api:engagement-list"))
     assert refused.status_code == 401
     assert refused["WWW-Authenticate"] == "Token"
-    assert token_client("0" * 40).get(reverse("core-api:engagement-list")).status_code == 401
+    for wrong in ["0" * 40, "tdm_0123456789ab_nope", "tdm__", "tdm_" + "a" * 40 + "_x"]:
+        answer = token_client(wrong).get(reverse("core-api:engagement-list"))
+        assert answer.status_code == 401, wrong
+        assert answer["WWW-Authenticate"] == "Token"
 
 
 @pytest.mark.django_db

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from allauth.mfa.models import Authenticator
 from django.urls import reverse
 
 from tandem.core.testing.factories import PASSWORD
+from tandem.core.testing.mfa import activate_totp, totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -53,8 +53,20 @@ def test_platform_admins_must_turn_on_two_factor(world, client, settings) -> Non
     # The activation page itself stays reachable, after confirming the password once more.
     _reauthenticate(client)
     assert client.get(reverse("mfa_activate_totp")).status_code == 200
-    Authenticator.objects.create(user=world.admin, type=Authenticator.Type.TOTP, data={})
+    # Activating it (a valid code typed) counts as passing the second factor in this session.
+    secret = activate_totp(client)
     assert client.get("/engagements/").status_code == 200
+    # A session signed in with the password alone is sent to the code, and back.
+    other = type(client)()
+    other.force_login(world.admin)
+    response = other.get("/engagements/?page=2")
+    assert response.status_code == 302
+    assert response["Location"] == (
+        reverse("mfa_reauthenticate") + "?next=%2Fengagements%2F%3Fpage%3D2"
+    )
+    response = other.post(response["Location"], {"code": totp_code(secret)})
+    assert (response.status_code, response["Location"]) == (302, "/engagements/?page=2")
+    assert other.get("/engagements/").status_code == 200
 
 
 def test_other_people_may_use_two_factor_but_need_not(world, client) -> None:
