@@ -17,9 +17,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The "split" Swagger UI: its start-up script is a file (?script), not an inline block,
     # so the page works under the Content-Security-Policy (tandem.core.security).
-    path(
-        "api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"
-    ),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     # Last: any other path under /api/ (another version, another app, a typo) is a JSON 404,
     # whatever the method and credentials.
     re_path(r"^api/(?P<path>.*)$", not_found),
