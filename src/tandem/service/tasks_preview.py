@@ -157,7 +157,7 @@ def _too_slow(staged: Staged, budget: float, doing: str) -> str:
     return (
         f"The preview took longer than {seconds} s: it was stopped while {step}. Nothing was "
         f"imported. Split {staged.file_name} (for example by month) and upload the parts, or "
-        "ask an administrator to import it with `tandem import-tickets` on the server."
+        "ask an administrator to import it on the server with the tandem import-tickets command."
     )
 
 

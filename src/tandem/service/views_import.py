@@ -203,7 +203,6 @@ def _render_preview(
     }
     if preview is None:
         context.update(_bar(request, progress), **_preview_links(staged, engagement))
-        context["budget"] = f"{preview_seconds():g}"
     else:
         context["preview"] = _displayed(preview, engagement)
         if form is None:
@@ -330,8 +329,9 @@ def _bar(request: HttpRequest, progress: Progress | None) -> dict[str, Any]:
 
 
 def _preview_links(staged: Staged, engagement: Engagement) -> dict[str, str]:
-    """Where a failed preview's card leads: read it again, or upload another file."""
+    """The preview's card: its time budget; failed, read it again or upload another file."""
     return {
+        "budget": f"{preview_seconds():g}",
         "retry_url": reverse("service:import_preview", args=[staged.id]),
         "upload_url": reverse("service:import_upload", args=[engagement.pk]),
     }

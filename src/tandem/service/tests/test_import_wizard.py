@@ -590,6 +590,7 @@ def test_upload_and_preview_page_read_nothing_then_the_task_shows_it(
         poll = client.get(url, headers={"HX-Request": "true"})
         assert poll.status_code == 200 and "HX-Refresh" not in poll
         assert 'id="import-progress"' in poll.content.decode()
+        assert "for at most 60 seconds" in poll.content.decode()
     # One preview was queued, by the upload; the page and its polls queued no other.
     progress = Progress.objects.get(kind="preview_import")
     assert (progress.owner, progress.engagement) == (world.it_lead, world.e1)
