@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tandem.core.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -172,6 +173,35 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "tandem.core.errors.csrf_failure"
+# Every response (tandem.core.security): no inline script, nothing from another origin.
+# Inline styles stay allowed: plotly.js and htmx write style rules as they draw.
+TANDEM_CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+# Browser features no Tandem page uses, off for every page and anything it embeds.
+TANDEM_PERMISSIONS_POLICY = [
+    "accelerometer",
+    "camera",
+    "display-capture",
+    "geolocation",
+    "gyroscope",
+    "magnetometer",
+    "microphone",
+    "midi",
+    "payment",
+    "usb",
+    "serial",
+    "hid",
+]
 # Reverse proxies in front of Tandem that append to X-Forwarded-For: the client address (audit
 # trail, sign-in rate limits) is the Nth entry from the right; 0 ignores the header.
 TANDEM_TRUSTED_PROXIES = env.integer("TANDEM_TRUSTED_PROXIES", default=0)
@@ -302,10 +332,18 @@ TASKS = {
 DJANGO_TABLES2_TEMPLATE = "htmx/table.html"
 DJANGO_TABLES2_PAGE_RANGE = 8
 
+LOG_LEVEL = env.string("TANDEM_LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.string("TANDEM_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # A 4xx (a 403 for a page someone may not see, a bad Host) is one line, never a traceback.
+    "filters": {"client_errors": {"()": "tandem.core.errors.OneLineClientErrors"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["client_errors"]}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django's own handlers off (its debug console would print tracebacks again): its
+        # records reach the one console above through the root logger.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "django.db.backends": {"level": "INFO"},
+    },
 }
