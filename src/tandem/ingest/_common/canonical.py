@@ -11,6 +11,7 @@ from tandem.analytics.frames import HOLDS, TICKETS
 from tandem.analytics.matching import search_sorted
 from tandem.ingest._common.base import ROW
 from tandem.ingest.errors import Problems
+from tandem.ingest.validation import check_not_negative, check_text
 
 # --- Priorities, counts, kinds ----------------------------------------------------------
 
@@ -88,8 +89,10 @@ def _pkey_py(raw: str) -> str:
 def parse_counts(
     df: pl.DataFrame, names: Sequence[str], problems: Problems, labels: Mapping[str, str]
 ) -> pl.DataFrame:
-    """Whole numbers; thousands separators in any place are ignored (``"1,024"``)."""
+    """Whole numbers, never negative; thousands separators in any place are ignored
+    (``"1,024"``)."""
     outs = []
+    values = []
     for c in names:
         if c not in df.columns:
             continue
@@ -98,6 +101,8 @@ def parse_counts(
         for row, raw in bad.select(ROW, c).iter_rows():
             problems.add(row, labels.get(c, c), f"'{raw}' is not a whole number")
         outs.append(value.alias(c))
+        values.append((c, value))
+    check_not_negative(df, values, problems, labels)
     return df.with_columns(outs)
 
 
@@ -115,7 +120,8 @@ def finish_tickets(
     """Check the parsed rows and return them as the canonical TICKETS frame.
 
     Problems: missing ticket id or opened_at, any other instant before opened_at,
-    duplicate ticket ids. Raises when any problem was found here or before.
+    text the database would refuse (``validation.check_text``), duplicate ticket ids.
+    Raises when any problem was found here or before.
     """
 
     def lab(c: str) -> str:
@@ -137,6 +143,7 @@ def finish_tickets(
                 f"{c.removesuffix('_at')} at {at:%Y-%m-%d %H:%M:%S} UTC is before opened at "
                 f"{opened:%Y-%m-%d %H:%M:%S} UTC",
             )
+    check_text(df, problems, labels)
     if check_duplicates and _may_repeat(df.get_column("ticket_id")):
         dup = (
             df.filter(pl.col("ticket_id").is_not_null())

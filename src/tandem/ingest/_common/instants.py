@@ -15,6 +15,12 @@ from tandem.analytics.frames import UTC_INSTANT
 from tandem.ingest._common.base import ROW
 from tandem.ingest._common.sources import clean_values
 from tandem.ingest.errors import Problems
+from tandem.ingest.validation import (
+    MAX_OFFSET_MINUTES,
+    offset_reason,
+    out_of_years,
+    years_reason,
+)
 
 # --- Instants ---------------------------------------------------------------------------
 
@@ -271,6 +277,8 @@ def _read_bytes(
         sign = chars[19]
         fast &= ((sign == ord("+")) | (sign == ord("-"))) & (chars[22] == ord(":"))
         east = fields[7].astype(np.int32) * 60 + fields[8]
+        # an offset beyond ±14:00 or with minutes past 59: the general path reports it
+        fast &= (east <= MAX_OFFSET_MINUTES) & (fields[8] <= 59)
         seconds -= np.where(sign == ord("-"), -east, east) * 60
     micros = (first + day - 1).astype(np.int64) * 86_400 + seconds
     micros *= _MICROS
@@ -332,11 +340,13 @@ def _general_front(groups: str, fmt: DateFormat) -> dict[str, pl.Expr]:
             )
         )
     )
+    minutes = tz_digits.str.slice(3, 2).cast(pl.Int64, strict=False).fill_null(0)
     return {
         "matched": g.struct.field("H").is_not_null(),
         "local": local,
         "offset": offset_min.cast(pl.Int64),
         "has_tz": tz.is_not_null(),
+        "bad_offset": (offset_min.abs() > MAX_OFFSET_MINUTES) | (minutes > 59),
     }
 
 
@@ -373,6 +383,14 @@ def _parse_column(
     Values of the common ISO shape are read from their bytes (:func:`_fast_iso`); those with
     an offset (any, in UTC) are instants at once. The rest (other shapes, wall-clock times
     in another zone) go through :func:`_slow_column`, only those rows."""
+    parsed = _parse_utc(values, fmt, timezone, read)
+    # outside the plausible years: one comparison per value, rows only where one is
+    return parsed.with_columns(out_of_years(pl.col("utc")).fill_null(False).alias("years"))
+
+
+def _parse_utc(
+    values: pl.Series, fmt: DateFormat, timezone: str, read: _FastRead | None
+) -> pl.DataFrame:
     n = len(values)
     if fmt.regex != ISO.regex:
         read = _FastRead.nothing(n)
@@ -392,7 +410,7 @@ def _parse_column(
     return out.with_columns(out[c].scatter(rest, slow[c]) for c in ("utc", *_FLAGS))
 
 
-_FLAGS = ("nomatch", "invalid", "gap", "ambiguous")
+_FLAGS = ("nomatch", "invalid", "gap", "ambiguous", "offset", "years")
 
 
 def _slow_column(
@@ -410,6 +428,7 @@ def _slow_column(
         pl.when(fast).then(local).alias("local"),
         pl.when(has_tz).then(0).cast(pl.Int64).alias("offset"),
         has_tz,
+        pl.lit(False).alias("bad_offset"),
     )
     general = front.select((pl.col("raw").is_not_null() & ~pl.col("matched")).arg_true())
     rows = general.to_series()
@@ -418,7 +437,7 @@ def _slow_column(
         parsed = groups.select(**_general_front("groups", fmt))
         front = front.with_columns(
             front[name].scatter(rows, parsed[name])
-            for name in ("matched", "local", "offset", "has_tz")
+            for name in ("matched", "local", "offset", "has_tz", "bad_offset")
         )
     local_at = pl.col("local")
     has_offset = pl.col("has_tz")
@@ -441,6 +460,8 @@ def _slow_column(
         (pl.col("matched") & local_at.is_null()).alias("invalid"),
         gap.alias("gap"),
         ambiguous.alias("ambiguous"),
+        (pl.col("matched") & pl.col("bad_offset").fill_null(False)).alias("offset"),
+        pl.lit(False).alias("years"),
     )
 
 
@@ -488,6 +509,14 @@ def parse_instants(
                     label,
                     f"'{value}' does not exist in {timezone} (the clocks skip that hour)",
                 )
+        if counts[4]:
+            bad = flags.filter(pl.col("offset")).head(problems.room)
+            for row, value in bad.select(ROW, c).iter_rows():
+                problems.add(row, label, offset_reason(value))
+        if counts[5]:
+            bad = flags.filter(pl.col("years") & ~pl.col("offset")).head(problems.room)
+            for row, value in bad.select(ROW, c).iter_rows():
+                problems.add(row, label, years_reason(value))
         n_amb = int(counts[3])
         if n_amb:
             first = flags.filter(pl.col("ambiguous"))[ROW][0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import partial
@@ -633,6 +634,23 @@ def old_parse_instants(
             problems.add(
                 row, label, f"'{value}' does not exist in {timezone} (the clocks skip that hour)"
             )
+        # The validation rules, row by row: an offset beyond 14:00 (or minutes past 59) on
+        # a value of the format's shape, then an instant outside 1990-2100.
+        offsets = set()
+        for row, value, nomatch in flags.select(ROW, c, "nomatch").iter_rows():
+            if value is None or nomatch:
+                continue
+            tz = re.search(r"[+-]([0-9]{2}):?([0-9]{2})?$", value.strip())
+            if tz and (int(tz[1]) * 60 + int(tz[2] or 0) > 14 * 60 or int(tz[2] or 0) > 59):
+                offsets.add(row)
+                problems.add(row, label, f"'{value}' has a UTC offset beyond ±14:00")
+        earliest, latest = datetime(1990, 1, 1, tzinfo=UTC), datetime(2101, 1, 1, tzinfo=UTC)
+        outside = parsed.select(
+            ((pl.col("utc") < earliest) | (pl.col("utc") >= latest)).fill_null(False)
+        ).to_series()
+        for row, value, out in zip(df[ROW], df[c], outside, strict=True):
+            if out and row not in offsets:
+                problems.add(row, label, f"'{value}' is outside the years 1990-2100")
         n_amb = int(flags["ambiguous"].sum())
         if n_amb:
             first = flags.filter(pl.col("ambiguous"))[ROW][0]

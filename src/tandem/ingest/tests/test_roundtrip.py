@@ -25,7 +25,8 @@ TEXT = (
     .map(str.strip)
     .filter(lambda s: s != "" and s not in MISSING)
 )
-INSTANT = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1)).map(
+# within the years validation accepts (1990-2100), 400 days of later instants included
+INSTANT = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2099, 1, 1)).map(
     lambda d: d.replace(microsecond=0, tzinfo=UTC)
 )
 LATER = st.one_of(st.none(), st.integers(0, 400 * 86_400))
