@@ -91,4 +91,3 @@ def test_export_is_scoped(world, sla, client_for) -> None:
         for fmt in ("csv", "xlsx"):
             url = reverse(f"service:{name}", args=[world.e1.pk]) + f"?export={fmt}"
             assert client_for(world.outsider).get(url).status_code == 404
-
