@@ -21,6 +21,7 @@ import pytest
 BIN = Path(sys.executable).parent
 HOST = "tandem.example.org"
 SECRET = "k3Yt0p-Secret_for-tests-only_6x1QbF0c9RrZ2mWq7Lp4Hs8Nd5Vj3Tg1Ue0Af"
+MFA_KEY = "tK4n8cQm1vR6yZ0bW3eH7jL2pS5uX9aD4fG8iK1mN0o="  # TANDEM_MFA_KEY (a Fernet key)
 
 
 def production_env(data_dir: Path, **extra: str) -> dict[str, str]:
@@ -33,6 +34,7 @@ def production_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env |= {
         "TANDEM_DEBUG": "0",
         "TANDEM_SECRET_KEY": SECRET,
+        "TANDEM_MFA_KEY": MFA_KEY,
         "TANDEM_ALLOWED_HOSTS": HOST,
         "TANDEM_CSRF_TRUSTED_ORIGINS": f"https://{HOST}",
         "TANDEM_DATA_DIR": str(data_dir),

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 SECRET = "k3Yt0p-Secret_for-tests-only_6x1QbF0c9RrZ2mWq7Lp4Hs8Nd5Vj3Tg1Ue0Af"
+# A Fernet key for the two-factor secrets (TANDEM_MFA_KEY), required with debug off too.
+MFA_KEY = "tK4n8cQm1vR6yZ0bW3eH7jL2pS5uX9aD4fG8iK1mN0o="
 
 READ_SETTINGS = """
 import json, os
@@ -35,6 +37,7 @@ print(json.dumps({
     "TANDEM_REQUIRE_ADMIN_MFA": settings.TANDEM_REQUIRE_ADMIN_MFA,
     "LOG_LEVEL": settings.LOGGING["root"]["level"],
     "TASKS_BACKEND": settings.TASKS["default"]["BACKEND"],
+    "MFA_KEYS": settings.TANDEM_MFA_KEYS,
 }))
 """
 
@@ -46,6 +49,7 @@ def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         if not key.startswith("TANDEM_") and key not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
     }
     env["TANDEM_DATA_DIR"] = str(tmp_path / "data")
+    env["TANDEM_MFA_KEY"] = MFA_KEY  # a case about the MFA key passes its own (or "")
     env.update(extra)
     return env
 
@@ -124,6 +128,46 @@ def test_debug_off_with_empty_secret_refuses_to_start(tmp_path: Path) -> None:
     result = tandem_check(tmp_path, TANDEM_DEBUG="false", TANDEM_SECRET_KEY="")
     assert result.returncode != 0
     assert "TANDEM_SECRET_KEY" in result.stderr
+
+
+def test_debug_off_without_mfa_key_refuses_to_start(tmp_path: Path) -> None:
+    result = tandem_check(tmp_path, TANDEM_DEBUG="0", TANDEM_SECRET_KEY=SECRET, TANDEM_MFA_KEY="")
+    assert result.returncode != 0
+    assert "TANDEM_MFA_KEY is not set" in result.stderr
+    assert not (tmp_path / "data" / "mfa.key").exists(), "no key is made outside debug mode"
+
+
+def test_a_bad_mfa_key_is_a_clear_error(tmp_path: Path) -> None:
+    result = tandem_check(tmp_path, TANDEM_MFA_KEY=MFA_KEY + ",not-a-key")
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert "TANDEM_MFA_KEY: key 2 is not a Fernet key" in last_line, result.stderr
+
+
+def test_debug_mode_makes_its_own_mfa_key_once(tmp_path: Path) -> None:
+    result = tandem_check(tmp_path, TANDEM_MFA_KEY="")
+    assert result.returncode == 0, result.stderr
+    key_file = tmp_path / "data" / "mfa.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert "Generated the key that encrypts two-factor secrets" in result.stderr
+    key = key_file.read_text()
+    again = tandem_check(tmp_path, TANDEM_MFA_KEY="")
+    assert again.returncode == 0 and "Generated" not in again.stderr
+    assert key_file.read_text() == key, "the key is kept, not replaced"
+
+
+def test_mfa_key_file_holds_several_keys(tmp_path: Path) -> None:
+    newer = "pAIEW0GoIM2KjCEEKgL4H5hnKfVcIMu3F4JfFTPqCRI="
+    key_file = tmp_path / "mfa_keys"
+    key_file.write_text(f"{newer}\n{MFA_KEY}\n")
+    values = settings_for(
+        tmp_path,
+        TANDEM_MFA_KEY="",
+        TANDEM_MFA_KEY_FILE=str(key_file),
+        TANDEM_DEBUG="0",
+        TANDEM_SECRET_KEY=SECRET,
+    )
+    assert values["MFA_KEYS"] == [newer, MFA_KEY], "newest first, as the file lists them"
 
 
 def test_secret_key_from_environment(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 
 from tandem.core.models import (
+    ApiToken,
     ChangeLog,
     Engagement,
     EngagementParty,
@@ -78,6 +79,37 @@ class ChangeLogAdmin(admin.ModelAdmin):
     list_display = ["time", "user_name", "source", "action", "content_type", "object_repr"]
     list_filter = ["action", "source", "content_type"]
     search_fields = ["object_repr", "user_name"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Read-only, and never a key (only its digest is stored; the digest is not shown either).
+    Administrators may revoke tokens, e.g. a person's leaked one; audited like any revocation."""
+
+    list_display = ["name", "user", "prefix", "mfa_verified", "created", "expires", "last_used"]
+    list_display += ["revoked"]
+    list_filter = ["mfa_verified", ("revoked", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix", "user__email"]
+    fields = ["user", "name", "prefix", "mfa_verified", "created", "expires", "last_used"]
+    fields += ["revoked"]
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request: HttpRequest, queryset: Any) -> None:
+        from tandem.core.tokens import revoke_token
+
+        count = sum(revoke_token(token) for token in queryset)
+        self.message_user(request, f"{count} token(s) revoked.")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
