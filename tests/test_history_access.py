@@ -180,3 +180,39 @@ def test_vendor_privacy_holds_on_history(world: World, pages) -> None:
     assert lead.get(reverse("core:engagementparty_history", args=[rival_party.pk])).status_code == (
         404
     )
+
+
+def test_every_page_listing_records_shows_only_readable_ones(world: World, pages) -> None:
+    """The other pages that show change records - the audit trail (whole and per
+    engagement), a record's page with its related records, the home page and each object's
+    detail page (the engagement's shows its recent changes) - keep to the same rule, and a
+    record outside it answers 404."""
+    objects, clients = pages
+    every_record = set(ChangeLog.objects.values_list("pk", flat=True))
+    for role in ROLES:
+        user = getattr(world, role)
+        client = clients[role]
+        readable = set(ChangeLog.objects.restrict(user, Action.VIEW).values_list("pk", flat=True))
+        urls = [reverse("core:home"), reverse("core:changelog_list")]
+        for engagement in (world.e1, world.e2):
+            audit = reverse("core:engagement_audit", args=[engagement.pk])
+            if Engagement.objects.restrict(user).filter(pk=engagement.pk).exists():
+                urls.append(audit)
+            else:
+                assert client.get(audit).status_code == 404, (role, audit)
+        for name, model in HISTORY:
+            visible = model._default_manager.all().restrict(user, Action.VIEW)
+            urls += [
+                reverse(name.replace("_history", "_detail"), args=[obj.pk])
+                for obj in objects[name]
+                if visible.filter(pk=obj.pk).exists()
+            ]
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 200, (role, url)
+            assert _shown(response.content.decode()) <= readable, (role, url)
+        for pk in sorted(readable)[:5]:
+            page = client.get(reverse("core:changelog_detail", args=[pk]))
+            assert page.status_code == 200 and _shown(page.content.decode()) <= readable
+        for pk in sorted(every_record - readable)[:5]:
+            assert client.get(reverse("core:changelog_detail", args=[pk])).status_code == 404
