@@ -327,6 +327,9 @@ TASKS = {
         else "django_tasks_db.DatabaseBackend"
     }
 }
+# Running background work without a heartbeat for this many seconds is taken for dead: it is
+# marked failed and what it held is freed (tandem.core.tasks_recovery).
+TANDEM_TASK_LEASE_SECONDS = max(2, env.integer("TANDEM_TASK_LEASE_SECONDS", default=60))
 
 # --- tables -------------------------------------------------------------------------------
 DJANGO_TABLES2_TEMPLATE = "htmx/table.html"
