@@ -50,6 +50,7 @@ from tandem.core.errors import redact_paths
 from tandem.ingest import (
     Imported,
     IngestError,
+    Problem,
     check_size,
     detect_format,
     read_export,
@@ -60,6 +61,10 @@ from tandem.service.import_mapping import batch_mapping, mapping_source, offers_
 STAGING_DIR_NAME = "imports"
 #: How many tickets the preview lists.
 PREVIEW_TICKETS = 20
+#: A zipped export is unpacked in chunks of this size, its progress reported every so many
+#: bytes (where the preview's time budget can stop it).
+UNPACK_CHUNK = 1024 * 1024
+UNPACK_REPORT = 32 * UNPACK_CHUNK
 #: Staged uploads older than this are removed by ``clean_staged_imports``.
 STAGED_MAX_AGE = timedelta(days=1)
 #: Extensions kept on the staged copy (the readers recognise XLSX by its bytes anyway).
@@ -230,6 +235,10 @@ class Staged:
     mapping: dict[str, str] = dataclasses.field(default_factory=dict)
     priority_map: dict[str, str | None] = dataclasses.field(default_factory=dict)
     revision: int = 0
+    #: A ZIP archive as uploaded (its stored name) and the one export inside it, until the
+    #: preview unpacks that to ``stored_name`` in the background; ``size`` is what it unpacks to.
+    packed_name: str | None = None
+    packed_member: str | None = None
 
     @property
     def directory(self) -> Path:
@@ -277,7 +286,24 @@ class Staged:
         except FileNotFoundError:
             return None
 
+    def unpack(self, progress: Progress | None = None) -> None:
+        """Unpack the export from the uploaded ZIP archive (once: then the archive goes).
+        ``IngestError`` for a damaged archive."""
+        if not self.packed_name or not self.packed_member or self.path.exists():
+            return
+        archive = self.directory / self.packed_name
+        report = progress or _silent
+        report(1, f"Unpacking {self.file_name}")
+        try:
+            _unpack(archive, self.packed_member, self.path, report)
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, KeyError) as e:
+            detail = redact_paths(str(e))  # an OSError names the staged file: not shown
+            reason = f"the ZIP archive it came in is damaged ({detail}); upload it again"
+            raise IngestError([Problem(self.file_name, None, None, reason)]) from None
+        archive.unlink(missing_ok=True)
+
     def read(self, progress: Progress | None = None, *, format: str | None = None) -> Imported:
+        self.unpack(progress)
         return read_files(
             self.path,
             file_name=self.file_name,
@@ -306,6 +332,7 @@ class Staged:
         revision = self.revision
         format = self.format
         try:
+            self.unpack(progress)
             if format is None:
                 report(2, f"Detecting the format of {self.file_name}")
                 check_size(self.path, max_import_bytes(), file_name=self.file_name)
@@ -314,7 +341,8 @@ class Staged:
         except IngestError as exc:
             preview = problems_of(exc)
         preview.update(format=format, revision=revision)
-        if offers_mapping(format, preview) and self.total_size <= max_import_bytes():
+        readable = self.path.exists()  # not when its archive could not be unpacked
+        if readable and offers_mapping(format, preview) and self.total_size <= max_import_bytes():
             report(97, "Reading the column names")
             preview["mapping"] = mapping_source(
                 self.path,
@@ -372,20 +400,26 @@ def stage_upload(
     try:
         stored = _store(upload, directory, "export")
         file_name = _display_name(upload.name)
-        unpacked = _unpack_zip(directory / stored, file_name)
-        if unpacked is not None:
-            stored, file_name = unpacked
+        size = (directory / stored).stat().st_size
+        packed_name = packed_member = None
+        member = _zip_member(directory / stored, file_name)
+        if member is not None:  # unpacked by the preview, in the background
+            packed_name, packed_member = stored, member.filename
+            stored = "export" + Path(member.filename).suffix.lower()
+            file_name, size = _display_name(member.filename), member.file_size
         staged = Staged(
             id=staged_id,
             engagement_id=engagement_id,
             owner_id=owner_id,
             file_name=file_name,
             stored_name=stored,
-            size=(directory / stored).stat().st_size,
+            size=size,
             format=format or None,
             time_zone=time_zone,
             keep_text=keep_text,
             created=datetime.now(UTC).isoformat(),
+            packed_name=packed_name,
+            packed_member=packed_member,
         )
         if holds is not None:
             staged.holds_name = _display_name(holds.name)
@@ -435,10 +469,11 @@ class UploadRefused(ValueError):
     """An upload that cannot be staged (e.g. a ZIP archive without exactly one CSV inside)."""
 
 
-def _unpack_zip(path: Path, file_name: str) -> tuple[str, str] | None:
-    """A ZIP archive holding one CSV (how exports are often mailed) is replaced by that CSV,
-    streamed out under the same size limit as an upload; an XLSX workbook (also a ZIP) and
-    any other file are left as they are. Returns (stored name, display name) when unpacked."""
+def _zip_member(path: Path, file_name: str) -> zipfile.ZipInfo | None:
+    """The one CSV of a ZIP archive (how exports are often mailed), from the archive's
+    directory only - nothing is decompressed here, in the request: ``Staged.unpack`` does
+    that in the background. None for an XLSX workbook (also a ZIP) and any other file;
+    ``UploadRefused`` for an archive without exactly one CSV, or one too large unpacked."""
     with path.open("rb") as f:
         if f.read(4) not in (b"PK\x03\x04", b"PK\x05\x06"):  # an archive, or an empty one
             return None
@@ -464,15 +499,29 @@ def _unpack_zip(path: Path, file_name: str) -> tuple[str, str] | None:
                 f"{file_name}: {member.filename} unpacks to {member.file_size:,} bytes, over "
                 f"the limit of {human_size(limit)}; split the export and import the parts."
             )
-        target = path.with_name("export" + Path(member.filename).suffix.lower())
-        try:
-            with archive.open(member) as source, target.open("wb") as out:
-                shutil.copyfileobj(source, out, 1024 * 1024)
-        except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
-            detail = redact_paths(str(exc))  # an OSError names the staged file: not shown
-            raise UploadRefused(f"{file_name}: the archive is damaged ({detail}).") from None
-    path.unlink()
-    return target.name, _display_name(member.filename)
+    return member
+
+
+def _unpack(archive_path: Path, member_name: str, target: Path, report: Progress) -> None:
+    """Stream ``member_name`` out of the archive to ``target`` (under a temporary name until
+    complete). Python's zipfile stops at the size the archive declares - checked against the
+    limit when it was staged - and refuses a member whose bytes do not match it."""
+    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    written = 0
+    try:
+        with (
+            zipfile.ZipFile(archive_path) as archive,
+            archive.open(member_name) as source,
+            temporary.open("wb") as out,
+        ):
+            while chunk := source.read(UNPACK_CHUNK):
+                out.write(chunk)
+                written += len(chunk)
+                if written % UNPACK_REPORT < UNPACK_CHUNK:
+                    report(1, f"Unpacking {member_name}: {human_size(written)}")
+        temporary.replace(target)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _display_name(name: str | None) -> str:

@@ -735,3 +735,46 @@ def test_a_failed_preview_is_tried_again_from_its_progress_page(world, client_fo
     assert not media_dir.exists()
     refusal = retry_refusal(again.__class__.objects.get(pk=progress.pk))
     assert refusal is not None and refusal.link_text == "Upload again"
+
+
+def test_a_zip_is_unpacked_by_the_preview_not_the_request(
+    world, client_for, media, settings, monkeypatch
+) -> None:
+    """The request reads the archive's directory only (one CSV, its size within the limit);
+    the preview task unpacks it in the background."""
+    settings.TASKS = NO_WORKER
+    client = client_for(world.it_lead)
+    csv = (FIXTURES / "generic_tickets.csv").read_bytes()
+    archive = SimpleUploadedFile("export.zip", _zip({"tickets/generic_tickets.csv": csv}))
+    url = reverse("service:import_upload", args=[world.e1.pk])
+    with monkeypatch.context() as patched:
+        patched.setattr(imports, "_unpack", lambda *a: pytest.fail("unpacked in the request"))
+        key = staged_id(client.post(url, {"file": archive, "time_zone": world.e1.time_zone}))
+        page = client.get(reverse("service:import_preview", args=[key])).content.decode()
+    folder = media / "imports" / key
+    assert sorted(p.name for p in folder.iterdir() if p.suffix != ".json") == ["export.bin"]
+    staged = imports.Staged.load(key)
+    assert (staged.file_name, staged.size) == ("generic_tickets.csv", len(csv))
+    assert "generic_tickets.csv" in page and f"{len(csv):,} bytes" in page
+
+    progress = Progress.objects.get(kind="preview_import")
+    tasks_preview.preview_upload.call(progress_id=str(progress.pk), staged_id=key)
+    assert sorted(p.name for p in folder.iterdir() if p.suffix != ".json") == ["export.csv"]
+    assert (
+        "Import 4 tickets"
+        in client.get(reverse("service:import_preview", args=[key])).content.decode()
+    )
+
+
+def test_a_zip_whose_member_is_damaged_gets_a_problem(world, client_for) -> None:
+    data = bytearray(_zip({"t.csv": (FIXTURES / "generic_tickets.csv").read_bytes() * 50}))
+    data[60:80] = bytes(20)  # inside the member's compressed bytes; the directory is intact
+    client = client_for(world.it_lead)
+    archive = SimpleUploadedFile("export.zip", bytes(data))
+    url = reverse("service:import_upload", args=[world.e1.pk])
+    key = staged_id(client.post(url, {"file": archive, "time_zone": world.e1.time_zone}))
+    body = client.get(reverse("service:import_preview", args=[key])).content.decode()
+    assert "nothing can be imported" in body
+    assert "<td>t.csv</td>" in body and "the ZIP archive it came in is damaged" in body
+    assert str(imports.staging_root()) not in body  # no internal path in the message
+    assert not Ticket.objects.exists()
