@@ -181,7 +181,8 @@ def problems_of(exc: IngestError) -> dict[str, Any]:
     return {
         "ok": False,
         "problems": [
-            {"file": p.file, "row": p.row, "column": p.column, "reason": p.reason}
+            # A reader's own message (Polars') may name a temporary file: never shown.
+            {"file": p.file, "row": p.row, "column": p.column, "reason": redact_paths(p.reason)}
             for p in exc.problems
         ],
         "truncated": exc.truncated,
