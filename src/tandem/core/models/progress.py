@@ -97,15 +97,18 @@ class Progress(models.Model):
         heartbeat = getattr(self, "_heartbeat", None)
         if heartbeat is not None and heartbeat.report(self.percent, self.message):
             return
-        fields = ["last_updated", "state"]
+        self.last_updated = timezone.now()
+        values: dict[str, Any] = {"state": self.state, "last_updated": self.last_updated}
         if percent is not None:
-            fields.append("percent")
+            values["percent"] = self.percent
         if message is not None:
-            fields.append("message")
+            values["message"] = self.message
         if heartbeat is not None:
-            self.heartbeat = timezone.now()
-            fields.append("heartbeat")
-        self.save(update_fields=fields)
+            self.heartbeat = values["heartbeat"] = self.last_updated
+        # Never brings ended work back (a late report from a thread the work left behind).
+        Progress.objects.filter(
+            pk=self.pk, state__in=[ProgressState.QUEUED, ProgressState.RUNNING]
+        ).update(**values)
 
     @property
     def retry_refusal(self) -> Any:

@@ -447,3 +447,31 @@ def test_reap_tasks_command(world, settings):
     call_command("reap_tasks", stdout=out)
     assert f"Failed {progress.pk}" in out.getvalue()
     assert Progress.objects.get(pk=progress.pk).state == ProgressState.FAILED
+
+
+def test_reported_progress_goes_through_the_heartbeat_where_it_can(world):
+    """On PostgreSQL the work's progress is written on the heartbeat's own connection, so it
+    shows during the work's transaction and that transaction never locks the row."""
+    progress = Progress.objects.create(owner=world.it_lead, label="Work", kind="work")
+    beat = tasks_recovery.Heartbeat(progress.pk)
+    beat.side_channel = True  # as on PostgreSQL (SQLite writes it in place)
+    progress._heartbeat = beat
+    progress.update(percent=40, message="Writing tickets")
+    assert Progress.objects.get(pk=progress.pk).percent == 0  # not written by the work itself
+    assert beat.beat()
+    stored = Progress.objects.get(pk=progress.pk)
+    assert (stored.state, stored.percent, stored.message) == (
+        ProgressState.RUNNING,
+        40,
+        "Writing tickets",
+    )
+    assert stored.heartbeat is not None
+
+
+def test_a_late_report_never_brings_ended_work_back(world):
+    progress = Progress.objects.create(
+        owner=world.it_lead, label="Work", kind="work", state=ProgressState.SUCCEEDED, percent=100
+    )
+    progress.update(percent=50, message="Still reading")
+    stored = Progress.objects.get(pk=progress.pk)
+    assert (stored.state, stored.percent) == (ProgressState.SUCCEEDED, 100)
