@@ -291,7 +291,7 @@ def _apply_mapping(request: HttpRequest, staged: Staged, engagement: Engagement)
         return _render_preview(request, staged, engagement, preview, form=form, status=422)
     staged.apply_mapping(form.mapping(), form.priority_map())
     start_preview(staged, owner=request.user, engagement=engagement)
-    messages.success(request, "Columns applied: the preview below reads the file with them.")
+    messages.success(request, "Columns applied: Tandem reads the file again with them.")
     return redirect("service:import_preview", staged.id)
 
 
