@@ -15,7 +15,8 @@ live link in whoever opens the export (CSV injection, OWASP). The rule here:
 - **Dates** are ISO 8601 (``2025-03-01``); **instants** are in UTC (CSV ``...+00:00``; XLSX
   a date-time cell in UTC, formatted with "UTC" after it: Excel has no time zones);
   **booleans** are ``true``/``false`` in CSV and boolean cells in XLSX; decimals are exact
-  text in CSV (``0.950000``) and numbers in XLSX, shown with as many places as they have.
+  text in CSV (``0.950000``) and numbers in XLSX, shown with as many places as they have (a
+  number of more than 15 digits, which Excel would round, is exact text there instead).
 - :attr:`Kind.AUTO` writes each value by its Python type (a computed column of a table): a
   number as a number, a date as a date, and every string as neutralized text.
 
@@ -224,6 +225,9 @@ def xlsx_cell(sheet: Any, kind: Kind, value: Any) -> Any:
             return None
         # Control characters other than tab, CR and LF are not allowed in the file format.
         return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)[:XLSX_MAX_TEXT]
+    if written in (Kind.INTEGER, Kind.DECIMAL) and len(Decimal(value).as_tuple().digits) > 15:
+        # Excel keeps 15 significant digits: a longer id or amount stays exact as text.
+        return neutralize(_as_text(value))
     if written in (Kind.INTEGER, Kind.BOOLEAN):
         return value
     cell = WriteOnlyCell(sheet)

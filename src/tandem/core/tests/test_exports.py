@@ -140,6 +140,7 @@ def test_xlsx_survives_what_the_file_format_forbids() -> None:
         ["Bell\x07 and NUL\x00", Decimal("NaN")],
         ["x" * 40_000, float("inf")],
         [None, None],
+        ["", -(10**17) - 3],
     ]
     sheet = _workbook(columns, rows).active
     assert sheet["A2"].value == "Bell\ufffd and NUL\ufffd"
@@ -147,6 +148,7 @@ def test_xlsx_survives_what_the_file_format_forbids() -> None:
     assert len(sheet["A3"].value) == exports.XLSX_MAX_TEXT
     assert sheet["B3"].value == "inf"
     assert sheet["A4"].value is None and sheet["B4"].value is None
+    assert sheet["B5"].value == "'-100000000000000003"  # too long for Excel: exact text
 
 
 def test_export_response_knows_its_formats() -> None:
