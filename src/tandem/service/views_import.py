@@ -300,7 +300,8 @@ def _retry_preview(request: HttpRequest, staged: Staged, engagement: Engagement)
     if staged.import_progress_id:
         raise Http404("This upload is being imported.")
     progress = _preview_progress(request, staged, engagement, start=False)
-    if staged.load_preview() is None and (progress is None or progress.state == "failed"):
+    failed = progress is None or progress.state == ProgressState.FAILED
+    if failed and staged.load_preview() is None:
         start_preview(staged, owner=request.user, engagement=engagement)
         messages.info(request, f"Reading {staged.file_name} again.")
     return redirect("service:import_preview", staged.id)
