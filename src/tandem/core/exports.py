@@ -40,7 +40,7 @@ from enum import StrEnum
 from typing import IO, Any
 
 from django.db import models
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, StreamingHttpResponse
 from django.utils.encoding import force_str
 from django.utils.http import content_disposition_header
 from django_tables2.rows import BoundRow
@@ -300,7 +300,7 @@ def export_response(
     *,
     name: str,
     sheet: str = "",
-) -> HttpResponse:
+) -> StreamingHttpResponse:
     """``?export=csv`` or ``?export=xlsx``: the file ``name.csv`` or ``name.xlsx``."""
     if fmt == "xlsx":
         return xlsx_response(columns, rows, filename=f"{name}.xlsx", sheet=sheet or name)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import HttpResponse
+from django.http import StreamingHttpResponse
 
 from tandem.core import exports
 from tandem.core.exports import Column, Kind
@@ -77,14 +77,14 @@ COLUMNS: dict[type, list[tuple[str, str, Kind]]] = {
 }
 
 #: File order: the models' own, on columns (``run`` alone would join the run for its ordering).
-ORDER = {
+ORDER: dict[type, tuple[str, ...]] = {
     SlaMeasurement: ("run_id", "ticket_number", "metric"),
     SlaAggregate: ("run_id", "level", "month", "metric", "priority", "side", "assignment_group"),
     ServiceCredit: ("run_id", "month", "priority", "metric"),
 }
 
 #: Each file's name after the engagement and run: "riverside-run-12-sla-measurements.csv".
-NAMES = {
+NAMES: dict[type, str] = {
     SlaMeasurement: "sla-measurements",
     SlaAggregate: "sla-aggregates",
     ServiceCredit: "service-credits",
@@ -108,7 +108,7 @@ def file_stem(engagement: Engagement, run: SlaRun | None, model: type) -> str:
 
 def export_response(
     queryset: QuerySet[Any], *, fmt: str, engagement: Engagement, run: SlaRun | None
-) -> HttpResponse:
+) -> StreamingHttpResponse:
     """``?export=csv`` or ``?export=xlsx`` of a list: the rows the list's filters chose."""
     model = queryset.model
     queryset = queryset.select_related(None).order_by(*ORDER[model])

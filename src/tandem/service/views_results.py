@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.paginator import EmptyPage
 from django.db.models import F, QuerySet
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
 
 from tandem.core.choices import Action
@@ -79,7 +79,7 @@ class RunRowsListView(ObjectListView):
         )
         return self.table_class(queryset, request=self.request, exclude=exclude)
 
-    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse | StreamingHttpResponse:
         queryset = self.get_queryset()
         filterset = self.filterset_class(request.GET, queryset=queryset, request=request)
         for name in self.hidden_filters:

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import EmptyPage
 from django.db import models, transaction
 from django.db.models import ProtectedError, RestrictedError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
@@ -79,7 +79,7 @@ class ObjectListView(LoginRequiredMixin, EngagementMixin, View):
     def get_extra_context(self) -> dict[str, Any]:
         return {}
 
-    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse | StreamingHttpResponse:
         queryset = self.get_queryset()
         filterset = None
         if self.filterset_class is not None:
@@ -114,7 +114,7 @@ class ObjectListView(LoginRequiredMixin, EngagementMixin, View):
             return bool(self.request.user.is_staff)
         return can_add(self.request.user, self.queryset.model, engagement)
 
-    def export(self, table: Any, fmt: str) -> HttpResponse:
+    def export(self, table: Any, fmt: str) -> StreamingHttpResponse:
         """The table's rows (every page, the same filters) as a CSV or XLSX file."""
         columns, rows = exports.table_export(table)
         plural = str(self.queryset.model._meta.verbose_name_plural)
