@@ -8,7 +8,7 @@ with SIGKILL in the middle of an import, then of an SLA run; ``tandem reap_tasks
 every page poll and every new piece of work also runs) must find each dead within the lease
 - three seconds here - and end it: the progress failed with the reason, the import recorded
 as failed with its staged files removed, the SLA run failed and the engagement free for the
-next run.
+next run. A worker sent SIGTERM instead ends its task as failed at once, and exits.
 """
 
 from __future__ import annotations
@@ -98,6 +98,7 @@ run, running = sla_runs.start_run(engagement=engagement, user=lead)
 print(json.dumps({
     "import": importing.pk.hex, "staged": str(staged.directory),
     "run": run.pk, "run_progress": running.pk.hex, "engagement": engagement.pk,
+    "user": lead.pk,
 }))
 """
 
@@ -135,8 +136,18 @@ from tandem.core.models import Engagement, User
 from tandem.service import sla_runs
 
 engagement = Engagement.objects.get(pk=$engagement)
-run = sla_runs.create_run(engagement=engagement, user=None)
-print(json.dumps({"run": run.pk, "status": run.status}))
+run, progress = sla_runs.start_run(engagement=engagement, user=User.objects.get(pk=$user))
+print(json.dumps({"run": run.pk, "status": run.status, "progress": progress.pk.hex}))
+"""
+
+STOPPED = """
+import json
+from tandem.core.models import Progress
+from tandem.service.models import SlaRun
+
+progress = Progress.objects.get(pk="$progress")
+run = SlaRun.objects.get(pk=$run)
+print(json.dumps({"progress": [progress.state, progress.error], "run": [run.status, run.error]}))
 """
 
 
@@ -197,9 +208,15 @@ def _start_worker(env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen
 
 
 def _kill_when(
-    worker: subprocess.Popen[bytes], database: Path, progress_id: str, *, percent: int
+    worker: subprocess.Popen[bytes],
+    database: Path,
+    progress_id: str,
+    *,
+    percent: int,
+    signum: int = signal.SIGKILL,
 ) -> tuple[str, int]:
-    """SIGKILL the worker once the progress runs at ``percent`` or more; the state seen."""
+    """Signal the worker (SIGKILL) once the progress runs at ``percent`` or more; the state
+    seen then."""
     deadline = time.monotonic() + 240
     state, done = "queued", 0
     while time.monotonic() < deadline:
@@ -211,7 +228,7 @@ def _kill_when(
         time.sleep(0.05)
     else:
         pytest.fail(f"the work never reached {percent}% ({state}, {done}%)")
-    os.kill(worker.pid, signal.SIGKILL)
+    os.kill(worker.pid, signum)
     worker.wait(timeout=30)
     return state, done
 
@@ -291,5 +308,29 @@ def test_a_killed_worker_s_import_and_sla_run_fail_and_a_new_run_can_start(
     assert status == "failed" and run_error == error
 
     # The engagement is free at once: a new run is queued, not refused for an hour.
-    new = _script(Template(NEW_RUN).substitute(engagement=ids["engagement"]), env, tmp_path)
+    new = _script(
+        Template(NEW_RUN).substitute(engagement=ids["engagement"], user=ids["user"]), env, tmp_path
+    )
     assert new["status"] == "queued" and new["run"] != ids["run"]
+
+    # A worker asked to stop (SIGTERM) ends its task at once as failed, then exits by itself.
+    worker = _start_worker(env, tmp_path, log)
+    try:
+        state, percent = _kill_when(
+            worker, database, new["progress"], percent=0, signum=signal.SIGTERM
+        )
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    assert state == "running" and percent < 100
+    assert worker.returncode == 0, log.read_text()[-2000:]
+    stopped = _script(
+        Template(STOPPED).substitute(progress=new["progress"], run=new["run"]), env, tmp_path
+    )
+    state, error = stopped["progress"]
+    assert state == "failed"
+    assert error == (
+        "The worker was stopped (SIGTERM) before this work finished; nothing was saved."
+    )
+    assert stopped["run"] == ["failed", error]
