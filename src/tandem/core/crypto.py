@@ -94,6 +94,13 @@ def _embedded_key(data_dir: Path) -> str:
     return key
 
 
+_UNREADABLE = (
+    "A two-factor secret cannot be decrypted with any TANDEM_MFA_KEY: the key it was "
+    "encrypted with is missing, or the stored value was altered (keep the old keys after "
+    "the new one when rotating)."
+)
+
+
 class SecretBox:
     """Encrypt and decrypt short texts with the newest of several keys."""
 
@@ -111,14 +118,14 @@ class SecretBox:
         try:
             return self._fernet.decrypt(stored[len(MARKER) :].encode()).decode()
         except InvalidToken:
-            raise KeyError_(
-                "A two-factor secret cannot be decrypted with any TANDEM_MFA_KEY: the key it "
-                "was encrypted with is missing (keep old keys after the new one when rotating)."
-            ) from None
+            raise KeyError_(_UNREADABLE) from None
 
     def rotate(self, stored: str) -> str:
         """``stored`` re-encrypted with the newest key (plain text encrypted)."""
         if not stored.startswith(MARKER):
             return self.encrypt(stored)
-        token = self._fernet.rotate(stored[len(MARKER) :].encode())
+        try:
+            token = self._fernet.rotate(stored[len(MARKER) :].encode())
+        except InvalidToken:
+            raise KeyError_(_UNREADABLE) from None
         return MARKER + token.decode()

@@ -22,17 +22,17 @@ def totp_code(secret: str) -> str:
     return format_hotp_value(hotp_value(secret, int(time.time()) // app_settings.TOTP_PERIOD))
 
 
-def confirm_password(client: Client) -> None:
+def confirm_password(client: Client, password: str = PASSWORD) -> None:
     """allauth asks for the password again before two-factor settings change."""
-    response = client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    response = client.post(reverse("account_reauthenticate"), {"password": password})
     assert response.status_code == 302, response.content[:500]
 
 
-def activate_totp(client: Client) -> str:
+def activate_totp(client: Client, password: str = PASSWORD) -> str:
     """Turn TOTP on for the signed-in person with the activation form; its secret (base32).
 
     allauth creates the recovery codes with it."""
-    confirm_password(client)
+    confirm_password(client, password)
     page = client.get(reverse("mfa_activate_totp"))
     assert page.status_code == 200, page
     secret: str = client.session[SECRET_SESSION_KEY]
@@ -41,26 +41,26 @@ def activate_totp(client: Client) -> str:
     return secret
 
 
-def sign_in(client: Client, email: str) -> Any:
-    return client.post(reverse("account_login"), {"login": email, "password": PASSWORD})
+def sign_in(client: Client, email: str, password: str = PASSWORD) -> Any:
+    return client.post(reverse("account_login"), {"login": email, "password": password})
 
 
-def sign_in_with_totp(client: Client, email: str, secret: str) -> None:
+def sign_in_with_totp(client: Client, email: str, secret: str, password: str = PASSWORD) -> None:
     """Password, then the TOTP code on allauth's second step."""
-    response = sign_in(client, email)
+    response = sign_in(client, email, password)
     assert response.status_code == 302 and response["Location"] == reverse("mfa_authenticate")
     response = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
     assert response.status_code == 302, response.content[:2000]
 
 
-def signed_in_with_new_totp(email: str) -> tuple[Client, str]:
+def signed_in_with_new_totp(email: str, password: str = PASSWORD) -> tuple[Client, str]:
     """A client of ``email``, who signs in, sets up TOTP and signs in again with it."""
     client = Client()
-    sign_in(client, email)
-    secret = activate_totp(client)
+    sign_in(client, email, password)
+    secret = activate_totp(client, password)
     client.post(reverse("account_logout"))
     fresh = Client()
-    sign_in_with_totp(fresh, email, secret)
+    sign_in_with_totp(fresh, email, secret, password)
     return fresh, secret
 
 
