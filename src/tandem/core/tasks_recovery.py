@@ -146,7 +146,10 @@ class Heartbeat:
                 self._wake.clear()
                 if self._stopping.is_set():
                     break
-                self.beat()
+                try:
+                    self.beat()
+                except Exception:  # the thread must outlive any one failed beat
+                    logger.exception("Heartbeat of %s failed", self.progress_id)
                 self._stopping.wait(self.MIN_GAP)
         finally:
             # This thread's connections only (they are per thread): nothing may leak.
@@ -162,8 +165,9 @@ class Heartbeat:
             fields |= {"state": ProgressState.RUNNING, "percent": pending[0], "message": pending[1]}
         try:
             Progress.objects.filter(pk=self.progress_id, state__in=_OPEN).update(**fields)
-        except DatabaseError as exc:  # SQLite busy for longer than its timeout: next beat
+        except DatabaseError as exc:  # SQLite busy past its timeout, a dropped connection...
             logger.info("Heartbeat of %s not written: %s", self.progress_id, exc)
+            connections.close_all()  # this thread's: the next beat connects afresh
             with self._lock:
                 if self._pending is None:
                     self._pending = pending
