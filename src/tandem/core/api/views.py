@@ -167,9 +167,10 @@ def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
     body = {"detail": "Not found."}
     if not request.path.endswith("/"):
         try:
-            resolve(request.path + "/")
+            match = resolve(request.path + "/")
         except Resolver404:
             pass
         else:
-            body["detail"] = f"Not found. API paths end with a slash: {request.path}/"
+            if match.func is not not_found:  # a real route, not a catch-all's 404
+                body["detail"] = f"Not found. API paths end with a slash: {request.path}/"
     return JsonResponse(body, status=404)

@@ -359,3 +359,12 @@ def test_unknown_api_paths_are_json_404_with_a_session(world, method) -> None:
         response = getattr(client, method)(path, data="{}", content_type="application/json")
         assert response.status_code == 404, (method, path, response.content[:200])
         assert response["Content-Type"] == "application/json", (method, path)
+
+
+@pytest.mark.django_db
+def test_the_slash_hint_names_only_real_routes(world, client_for) -> None:
+    client = client_for(world.it_lead)
+    missing_slash = client.get("/api/v1/core/engagements")
+    assert missing_slash.json()["detail"].endswith("/api/v1/core/engagements/")
+    for path in ("/api/v1/core/nope", "/api/v2/x", "/api/x"):
+        assert client.get(path).json() == {"detail": "Not found."}, path
