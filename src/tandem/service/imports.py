@@ -31,6 +31,7 @@ import contextlib
 import dataclasses
 import json
 import shutil
+import struct
 import time
 import uuid
 import zipfile
@@ -65,6 +66,10 @@ PREVIEW_TICKETS = 20
 #: bytes (where the preview's time budget can stop it).
 UNPACK_CHUNK = 1024 * 1024
 UNPACK_REPORT = 32 * UNPACK_CHUNK
+#: An uploaded ZIP archive (or XLSX workbook) listing more files than this, or a larger
+#: directory, is refused before its directory is parsed.
+MAX_ZIP_ENTRIES = 10_000
+MAX_ZIP_DIRECTORY_BYTES = 4 * 1024 * 1024
 #: Staged uploads older than this are removed by ``clean_staged_imports``.
 STAGED_MAX_AGE = timedelta(days=1)
 #: Extensions kept on the staged copy (the readers recognise XLSX by its bytes anyway).
@@ -470,6 +475,25 @@ class UploadRefused(ValueError):
     """An upload that cannot be staged (e.g. a ZIP archive without exactly one CSV inside)."""
 
 
+def _check_zip_directory(f: Any, file_name: str) -> None:
+    """Refuse an archive whose directory lists more files than any export (an XLSX workbook
+    has tens of parts): reading it would cost the request time and memory per entry. Its
+    size is read from the archive's end record, before Python's zipfile parses anything."""
+    try:
+        end = zipfile._EndRecData(f)  # type: ignore[attr-defined]
+    except (OSError, ValueError, struct.error):
+        return  # not a readable archive: the reader says what is wrong with it
+    if not end:
+        return
+    entries, size = end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]  # type: ignore[attr-defined]
+    if entries > MAX_ZIP_ENTRIES or size > MAX_ZIP_DIRECTORY_BYTES:
+        raise UploadRefused(
+            f"{file_name}: the archive lists {entries:,} files ({human_size(size)} of "
+            f"directory), over the limit of {MAX_ZIP_ENTRIES:,}; a ticket export is one CSV, "
+            "zipped or not, or an XLSX workbook."
+        )
+
+
 def _zip_member(path: Path, file_name: str) -> zipfile.ZipInfo | None:
     """The one CSV of a ZIP archive (how exports are often mailed), from the archive's
     directory only - nothing is decompressed here, in the request: ``Staged.unpack`` does
@@ -478,6 +502,7 @@ def _zip_member(path: Path, file_name: str) -> zipfile.ZipInfo | None:
     with path.open("rb") as f:
         if f.read(4) not in (b"PK\x03\x04", b"PK\x05\x06"):  # an archive, or an empty one
             return None
+        _check_zip_directory(f, file_name)
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError):

@@ -778,3 +778,22 @@ def test_a_zip_whose_member_is_damaged_gets_a_problem(world, client_for) -> None
     assert "<td>t.csv</td>" in body and "the ZIP archive it came in is damaged" in body
     assert str(imports.staging_root()) not in body  # no internal path in the message
     assert not Ticket.objects.exists()
+
+
+def test_an_archive_listing_too_many_files_is_refused_unread(
+    world, client_for, media, monkeypatch
+) -> None:
+    """The count comes from the archive's end record: its directory is never parsed."""
+    members = {"tickets.csv": b"ticket_id\n", **{f"n{i}.txt": b"" for i in range(4)}}
+    archive = SimpleUploadedFile("many.zip", _zip(members))
+    monkeypatch.setattr(imports, "MAX_ZIP_ENTRIES", 3)
+    monkeypatch.setattr(
+        imports.zipfile, "ZipFile", lambda *a, **k: pytest.fail("the directory was parsed")
+    )
+    client = client_for(world.it_lead)
+    url = reverse("service:import_upload", args=[world.e1.pk])
+    response = client.post(url, {"file": archive, "time_zone": world.e1.time_zone})
+    assert response.status_code == 422
+    assert "many.zip: the archive lists 5 files" in response.content.decode()
+    assert "over the limit of 3" in response.content.decode()
+    assert not (media / "imports").exists() or not any((media / "imports").iterdir())
