@@ -58,12 +58,12 @@ def _check(key: str) -> ApiToken:
         raise exceptions.AuthenticationFailed("This token has expired.")
     if not token.user.is_active:
         raise exceptions.AuthenticationFailed("User inactive or deleted.")
-    tokens.touch(token, now=now)
     return token
 
 
 def token_of(request: HttpRequest) -> ApiToken | None:
-    """The token this request authenticates with; None without a token header.
+    """The token this request authenticates with (not yet checked against the MFA rule, nor
+    marked used); None without a token header.
 
     Raises ``AuthenticationFailed`` for a malformed header or an unusable key (the answer is
     cached on the request, like the token)."""
@@ -91,6 +91,7 @@ class TokenAuthentication(BaseAuthentication):
             return None
         if mfa.requires_mfa(token.user) and not mfa.token_passed_mfa(token):
             raise exceptions.PermissionDenied(mfa.MFA_TOKEN_MESSAGE)
+        tokens.touch(token)  # only a token that is let in counts as used
         return token.user, token
 
     def authenticate_header(self, request: Request) -> str:

@@ -108,6 +108,7 @@ def test_the_demo_administrator_gets_403_from_every_api_entry_point(settings) ->
                 refused.append(f"token {method.upper()} {path}")
     assert not refused, "not refused with the two-factor message:\n" + "\n".join(refused)
     assert not ApiToken.objects.filter(user=admin).exclude(name="issued before MFA").exists()
+    assert ApiToken.objects.get(user=admin).last_used is None, "a refused token was not used"
 
 
 def test_an_administrator_without_totp_is_sent_to_set_it_up_on_pages_and_admin(world) -> None:
