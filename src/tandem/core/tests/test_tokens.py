@@ -288,7 +288,8 @@ def test_the_page_lists_issues_once_and_revokes(world, client_for) -> None:
     day = (timezone.now() + timedelta(days=3)).date()
     browser.post(page, {"name": "Quarterly", "valid_until": day.isoformat()})
     quarterly = ApiToken.objects.get(name="Quarterly")
-    assert quarterly.expires.date() == day + timedelta(days=1) and quarterly.expires.hour == 0
+    assert quarterly.expires.date() == day and quarterly.expires.hour == 23
+    assert tokens.is_usable(quarterly)
 
     # Someone else cannot revoke it; its owner can.
     revoke = reverse("core:apitoken_revoke", args=[token.pk])

@@ -7,7 +7,7 @@ one (the middleware already keeps any other session of theirs out of these pages
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from django import forms
@@ -51,11 +51,11 @@ class ApiTokenForm(forms.Form):
         return day
 
     def expires(self) -> datetime | None:
-        """The end of the chosen day, UTC (midnight after it)."""
+        """The end of the chosen day, UTC."""
         day = self.cleaned_data.get("valid_until")
         if day is None:
             return None
-        return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
+        return datetime.combine(day, time.max, tzinfo=UTC)
 
 
 def _page(request: HttpRequest, form: ApiTokenForm, **extra: Any) -> HttpResponse:
