@@ -62,7 +62,7 @@ def check_text(df: pl.DataFrame, problems: Problems, labels: Mapping[str, str]) 
         bad = df.filter(chars > limit).head(problems.room)
         for row, n in bad.select(ROW, chars).iter_rows():
             problems.add(
-                row, labels.get(c, c), f"{n:,} characters, over the {limit:,} a {c} may hold"
+                row, labels.get(c, c), f"{n:,} characters, over the limit of {limit:,} for {c}"
             )
     for c, any_nul in zip(text, nul, strict=True):
         if any_nul:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import mmap
 import re
 import tempfile
 import zlib
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -86,18 +87,21 @@ def open_source(
         return Opened(name, path, None, head, limits)
     name = Path(file_name or str(getattr(source, "name", "") or "upload")).name
     data = source.read(limits.max_bytes + 1)
-    _check_file_size(len(data), name, limits)
+    _check_file_size(len(data), name, limits, read=True)
     if data[:2] == GZIP_MAGIC:
         return _gunzip(io.BytesIO(data), name, limits, head_only=head_only)
     return Opened(name, None, data, _header_head(data[:SNIFF_BYTES], io.BytesIO(data)), limits)
 
 
-def _check_file_size(size: int, name: str, limits: Limits) -> None:
+def _check_file_size(size: int, name: str, limits: Limits, *, read: bool = False) -> None:
+    """``size``: the file's size, or (``read``) what was read of a stream: one byte over."""
     if size > limits.max_bytes:
-        reason = (
-            f"the file is {'more than ' if size == limits.max_bytes + 1 else ''}{size:,} bytes, "
-            f"over the limit of {limits.max_bytes:,} bytes; {SPLIT}"
-        )
+        if read:
+            reason = f"the file is more than {limits.max_bytes:,} bytes (the limit); {SPLIT}"
+        else:
+            reason = (
+                f"the file is {size:,} bytes, over the limit of {limits.max_bytes:,} bytes; {SPLIT}"
+            )
         raise Problems(name).fail(None, None, reason)
 
 
@@ -122,64 +126,73 @@ def _header_head(head: bytes, rest: IO[bytes]) -> bytes:
 
 
 def _gunzip(raw: IO[bytes], name: str, limits: Limits, *, head_only: bool) -> Opened:
-    """Decompress a gzip file (one or more members) in chunks of at most ``_CHUNK`` bytes
-    into a temporary file; stop with a problem past ``limits.max_bytes`` (however small the
-    compressed file), or at once when its first bytes are not text (a bomb of zeros).
-    Polars only ever sees the bounded, decompressed file."""
-    problems = Problems(name)
-    # removed when closed or dropped: it lives as long as the Opened that names it
-    spill = None if head_only else tempfile.NamedTemporaryFile(prefix="tandem-", suffix=".csv")  # noqa: SIM115
+    """Decompress a gzip file (one or more members) in chunks of at most ``_CHUNK`` bytes.
+
+    A first pass only counts: it stops with a problem past ``limits.max_bytes`` (however
+    small the compressed file), or at once when the first bytes are not text (a bomb of
+    zeros), and writes nothing. Only a file within the limit is decompressed again, into a
+    temporary file that Polars then scans: Polars never sees an unbounded stream."""
     head = bytearray()
-    total = 0
+    total = lines = 0
+    for out in _inflate(raw, name, limits, partial=head_only):
+        total += len(out)
+        lines += out.count(b"\n")
+        if len(head) < MAX_HEADER_BYTES:
+            head += out[: MAX_HEADER_BYTES - len(head)]
+            if b"\x00" in head[:SNIFF_BYTES]:
+                raise Problems(name).fail(None, None, "not a text file (binary data: NUL bytes)")
+        if head_only and (
+            len(head) >= MAX_HEADER_BYTES or (len(head) >= SNIFF_BYTES and b"\n" in head)
+        ):
+            break
+    data = bytes(head)
+    first = _header_head(data[:SNIFF_BYTES], io.BytesIO(data))
+    if head_only:
+        return Opened(name, None, data, first, limits)
+    raw.seek(0)
+    # removed when closed or dropped: it lives as long as the Opened that names it
+    spill = tempfile.NamedTemporaryFile(prefix="tandem-", suffix=".csv")  # noqa: SIM115
+    try:
+        for out in _inflate(raw, name, limits, partial=False):
+            spill.write(out)
+        spill.flush()
+    except BaseException:
+        spill.close()
+        raise
+    return Opened(name, Path(spill.name), None, first, limits, spill, lines=lines)
+
+
+def _inflate(raw: IO[bytes], name: str, limits: Limits, *, partial: bool) -> Iterator[bytes]:
+    """The decompressed bytes of ``raw`` in chunks of at most ``_CHUNK``; a problem past
+    ``limits.max_bytes``, for a damaged file, or (unless ``partial``) a truncated one."""
+    problems = Problems(name)
     inflate = zlib.decompressobj(wbits=31)
     in_member = False
     pending = b""
-    lines = 0
-    try:
-        while True:
+    total = 0
+    while True:
+        if not pending:
+            pending = raw.read(_CHUNK)
             if not pending:
-                pending = raw.read(_CHUNK)
-                if not pending:
-                    break
-            try:
-                out = inflate.decompress(pending, _CHUNK)
-            except zlib.error as e:
-                raise problems.fail(None, None, f"not a readable gzip file ({e})") from None
-            in_member = True
-            if inflate.eof:
-                pending, in_member = inflate.unused_data, False
-                inflate = zlib.decompressobj(wbits=31)
-            else:
-                pending = inflate.unconsumed_tail
-            total += len(out)
-            if total > limits.max_bytes:
-                raise problems.fail(
-                    None,
-                    None,
-                    bytes_reason(limits.max_bytes, "decompressed, the file")
-                    + f"; stopped after {total:,} bytes",
-                )
-            if len(head) < MAX_HEADER_BYTES:
-                head += out[: MAX_HEADER_BYTES - len(head)]
-                if b"\x00" in head[:SNIFF_BYTES]:
-                    raise problems.fail(None, None, "not a text file (binary data: NUL bytes)")
-            if spill is not None:
-                spill.write(out)
-                lines += out.count(b"\n")
-            elif len(head) >= MAX_HEADER_BYTES or (len(head) >= SNIFF_BYTES and b"\n" in head):
                 break
-        if in_member and not head_only:
-            raise problems.fail(None, None, "the gzip file is truncated (it ends mid-stream)")
-        data = bytes(head)
-        first = _header_head(data[:SNIFF_BYTES], io.BytesIO(data))
-        if spill is None:
-            return Opened(name, None, data, first, limits)
-        spill.flush()
-        return Opened(name, Path(spill.name), None, first, limits, spill, lines=lines)
-    except BaseException:
-        if spill is not None:
-            spill.close()
-        raise
+        try:
+            out = inflate.decompress(pending, _CHUNK)
+        except zlib.error as e:
+            raise problems.fail(None, None, f"not a readable gzip file ({e})") from None
+        in_member = True
+        if inflate.eof:
+            pending, in_member = inflate.unused_data, False
+            inflate = zlib.decompressobj(wbits=31)
+        else:
+            pending = inflate.unconsumed_tail
+        total += len(out)
+        if total > limits.max_bytes:
+            what = "decompressed, the file"
+            reason = bytes_reason(limits.max_bytes, what) + f"; stopped after {total:,} bytes"
+            raise problems.fail(None, None, reason)
+        yield out
+    if in_member and not partial:
+        raise problems.fail(None, None, "the gzip file is truncated (it ends mid-stream)")
 
 
 def check_size(path: Path, limit_bytes: int, *, file_name: str | None = None) -> None:
@@ -253,7 +266,55 @@ def read_header(opened: Opened, problems: Problems) -> list[str]:
         if len(name) > limits.max_cell_chars:
             reason = "a column name: " + cell_reason(len(name), limits.max_cell_chars)
             raise problems.fail(1, None, reason)
+    _check_line_lengths(opened, len(header), problems)
     return header
+
+
+def _check_line_lengths(opened: Opened, columns: int, problems: Problems) -> None:
+    """Refuse a line longer than ``columns`` cells of ``max_cell_chars`` characters can be
+    (four bytes each, quoted, with their commas) before Polars reads the file: one endless
+    line would hold a reader for minutes. A probe every ``longest`` bytes looks for a line
+    end within the next ``longest`` bytes: a few hundred look-ups for a large file, one per
+    ``longest`` bytes, whatever its rows. A line of twice ``longest`` cannot escape them."""
+    longest = max(columns, 1) * (opened.limits.max_cell_chars * 4 + 3)
+    if opened.path is not None:
+        with opened.path.open("rb") as f:
+            if opened.path.stat().st_size <= longest:
+                return
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                at = _endless_line(data, longest)
+                if at is not None:
+                    _refuse_line(data, at, longest, problems)
+    elif opened.data is not None and len(opened.data) > longest:
+        at = _endless_line(opened.data, longest)
+        if at is not None:
+            _refuse_line(opened.data, at, longest, problems)
+
+
+def _endless_line(data: mmap.mmap | bytes, longest: int) -> int | None:
+    """Where ``longest`` bytes without a line end start, or None."""
+    for at in range(0, len(data) - longest + 1, longest):
+        if data.find(b"\n", at, at + longest) < 0:
+            return at
+    return None
+
+
+def _refuse_line(data: mmap.mmap | bytes, at: int, longest: int, problems: Problems) -> None:
+    row = data.count(b"\n", 0, at) + 1 if isinstance(data, bytes) else _count_lines(data, at)
+    reason = (
+        f"this line is longer than {longest:,} bytes, more than the file's columns can hold "
+        "within the cell limit; stopped reading there"
+    )
+    raise problems.fail(row, None, reason)
+
+
+def _count_lines(data: mmap.mmap, end: int) -> int:
+    lines, at = 1, 0
+    while at < end:
+        chunk = data[at : min(at + _CHUNK, end)]
+        lines += chunk.count(b"\n")
+        at += len(chunk)
+    return lines
 
 
 def norm(name: str) -> str:
@@ -413,6 +474,13 @@ def check_frame_limits(
     text = [c for c, t in df.schema.items() if t == pl.String]
     if not text or df.height == 0:
         return
+    # Empty lines (every column read empty, the ticket id included, which every reader
+    # requires): refused at once, before anything else is made of millions of them.
+    empty = pl.all_horizontal(pl.col(c).is_null() for c in df.columns if c != ROW)
+    if "ticket_id" in df.columns and df.select(empty.any()).item():
+        for (row,) in df.filter(empty).select(ROW).head(problems.room).iter_rows():
+            problems.add(row, None, "the row is empty in every column read (an empty line?)")
+        problems.raise_if_any()
     longest = df.select(pl.col(c).str.len_bytes().max() for c in text).row(0)
     for c, size in zip(text, longest, strict=True):
         if size is None or size <= limits.max_cell_chars:
@@ -462,12 +530,18 @@ def _lazy_csv(opened: Opened, encoding: str, *, row_index: bool) -> pl.LazyFrame
         raise_if_empty=False,
         row_index_name=ROW if row_index else None,
         row_index_offset=2,
-        # A decompressed file with more lines than the limit allows rows: read one row more
-        # than the limit and no further (check_frame_limits refuses it). Not otherwise: with
-        # ``n_rows`` Polars drops a last row with an unclosed quote instead of refusing it.
-        # A plain file's size (at most ``max_bytes``) bounds what the scan materializes.
-        n_rows=opened.limits.max_rows + 1 if opened.lines > opened.limits.max_rows + 1 else None,
+        # A file that may hold more rows than the limit (every row takes a byte at least):
+        # read one row more than the limit and no further, for check_frame_limits to refuse.
+        # Not for smaller files: with ``n_rows`` Polars drops a last row with an unclosed
+        # quote instead of refusing the file.
+        n_rows=opened.limits.max_rows + 1 if _size(opened) > opened.limits.max_rows else None,
     )
+
+
+def _size(opened: Opened) -> int:
+    if opened.path is not None:
+        return opened.path.stat().st_size
+    return len(opened.data or b"")
 
 
 def _strip(expr: pl.Expr) -> pl.Expr:

@@ -20,7 +20,6 @@ import zipfile
 from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
-import numpy as np
 import polars as pl
 
 from tandem.ingest._common.base import ROW
@@ -30,7 +29,6 @@ from tandem.ingest.limits import (
     XLSX_MAX_ROWS,
     Limits,
     bytes_reason,
-    cell_reason,
     columns_reason,
     rows_reason,
 )
@@ -41,6 +39,8 @@ MAX_DIRECTORY_BYTES = 4 * 1024 * 1024
 _CHUNK = 4 * 1024 * 1024
 #: A character of cell text takes at most this many bytes in XML (``&#x10FFFF;``).
 _BYTES_PER_CHAR = 10
+#: Room for the tag itself (a root element with its namespaces takes a few KiB).
+_TAG_BYTES = 64 * 1024
 _ROOT_PREFIX = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet[\s>]")
 
 
@@ -115,10 +115,9 @@ def _check_part(
     the limit."""
     sheet = info.filename.startswith("xl/worksheets/") and info.filename.count("/") == 2
     row_limit = limits.xlsx_rows + 1  # the header too
-    cell_bytes = limits.max_cell_chars * _BYTES_PER_CHAR
-    patterns: tuple[bytes, ...] = ()
-    keep = 16
-    total = rows = since = longest = 0
+    cell_bytes = limits.max_cell_chars * _BYTES_PER_CHAR + _TAG_BYTES
+    tag = b""
+    total = rows = since = 0
     tail = b""
     try:
         with archive.open(info) as part:
@@ -137,47 +136,47 @@ def _check_part(
                     reason = f"not a workbook: {info.filename} declares a DTD"
                     raise problems.fail(None, None, reason)
                 if sheet:
-                    if not patterns:
-                        patterns = _row_tags(window)
-                        keep = max(len(p) for p in patterns)
-                    rows += sum(window.count(p) for p in patterns)
-                    if rows > row_limit:
+                    tag = tag or _row_tag(window)
+                    rows += window.count(tag)
+                    if rows > row_limit + 1:  # one may be <rowBreaks
                         reason = rows_reason(limits.xlsx_rows)
                         if limits.xlsx_rows < limits.max_rows:
                             reason += f" (a worksheet holds at most {XLSX_MAX_ROWS:,} rows)"
                         raise problems.fail(None, None, f"{reason}; stopped counting there")
-                since, longest = _text_run(chunk, since, longest)
-                if longest > cell_bytes:
-                    chars = longest // _BYTES_PER_CHAR
-                    reason = cell_reason(chars, limits.max_cell_chars).replace(
-                        "a cell of", "a cell of at least", 1
+                since, endless = _text_run(chunk, since, cell_bytes)
+                if endless:
+                    reason = (
+                        f"a cell of more than {limits.max_cell_chars:,} characters (the limit) "
+                        f"in {info.filename}; stopped reading there"
                     )
-                    raise problems.fail(None, None, f"{reason} (in {info.filename})")
-                tail = window[-keep:]
+                    raise problems.fail(None, None, reason)
+                tail = window[-16:]  # shorter than any tag counted: none counted twice
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
         raise problems.fail(None, None, f"not a readable XLSX workbook: {e}") from None
     return total
 
 
-def _row_tags(head: bytes) -> tuple[bytes, ...]:
-    """The ways a row element starts in this sheet's XML (its namespace prefix, if any):
-    ``<row `` ``<row>`` ``<row/``, never ``<rowBreaks``. A window never counts a tag twice:
-    the kept tail is shorter than the tag."""
+def _row_tag(head: bytes) -> bytes:
+    """How a row element starts in this sheet's XML, with its namespace prefix if any.
+    Counting it also counts the one ``<rowBreaks`` a sheet may have: the limit allows it."""
     found = _ROOT_PREFIX.search(head)
     prefix = found.group(1) + b":" if found and found.group(1) else b""
-    tag = b"<" + prefix + b"row"
-    return (tag + b" ", tag + b">", tag + b"/", tag + b"\t", tag + b"\n", tag + b"\r")
+    return b"<" + prefix + b"row"
 
 
-def _text_run(chunk: bytes, since: int, longest: int) -> tuple[int, int]:
-    """Bytes since the last ``<`` after ``chunk``, and the longest run without one so far."""
-    opens = np.flatnonzero(np.frombuffer(chunk, np.uint8) == ord("<"))
-    if len(opens) == 0:
-        since += len(chunk)
-        return since, max(longest, since)
-    runs = int(np.diff(opens).max()) if len(opens) > 1 else 0
-    longest = max(longest, since + int(opens[0]), runs)
-    return len(chunk) - int(opens[-1]) - 1, longest
+def _text_run(chunk: bytes, since: int, longest: int) -> tuple[int, bool]:
+    """Bytes since the last ``<`` after ``chunk`` (``since``: before it), and whether a run
+    of ``longest`` bytes without one was seen: a probe every ``longest`` bytes, so any run
+    of twice that is found, with a few look-ups per chunk."""
+    first = chunk.find(b"<")
+    if first < 0:
+        return since + len(chunk), since + len(chunk) >= longest
+    if since + first >= longest:
+        return 0, True
+    for at in range(first, len(chunk) - longest + 1, longest):
+        if chunk.find(b"<", at + 1, at + 1 + longest) < 0:
+            return 0, True
+    return len(chunk) - chunk.rfind(b"<") - 1, False
 
 
 # --- Reading ---------------------------------------------------------------------------
