@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from tandem.core.models import ApiToken
 KEY_PREFIX = "tdm"
 PREFIX_BYTES = 6  # 12 hex characters: fits ApiToken.prefix (16)
 SECRET_BYTES = 32
+NAME_MAX_LENGTH: int = ApiToken._meta.get_field("name").max_length  # type: ignore[assignment]
 # How often at most ``last_used`` is written: reads must not each cost a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # Audit snapshots of a token leave out its digest (not the key, but nothing anyone needs).
@@ -37,14 +39,19 @@ def digest_of(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+# What a key can look like: anything else is refused before the database is asked (no odd
+# character, e.g. a NUL that PostgreSQL would refuse, ever reaches a query).
+_KEY_FORMAT = re.compile(
+    rf"{KEY_PREFIX}_(?P<prefix>[0-9a-f]{{{PREFIX_BYTES * 2}}})_(?P<secret>[A-Za-z0-9_-]{{20,200}})"
+)
+
+
 def split_key(key: str) -> tuple[str, str] | None:
     """The (prefix, secret) of a well-formed key, or None."""
-    parts = key.strip().split("_", 2)
-    if len(parts) != 3 or parts[0] != KEY_PREFIX or not parts[1] or not parts[2]:
+    match = _KEY_FORMAT.fullmatch(key.strip())
+    if match is None:
         return None
-    if len(parts[1]) > ApiToken._meta.get_field("prefix").max_length:  # type: ignore[operator]
-        return None
-    return parts[1], parts[2]
+    return match["prefix"], match["secret"]
 
 
 def snapshot(token: ApiToken) -> dict[str, Any]:
@@ -68,6 +75,8 @@ def issue_token(
     name = name.strip()
     if not name:
         raise ValueError("A token needs a name (what it is for).")
+    if len(name) > NAME_MAX_LENGTH:
+        raise ValueError(f"A token's name has at most {NAME_MAX_LENGTH} characters.")
     if expires is not None and expires <= timezone.now():
         raise ValueError("The expiry date must be in the future.")
     with transaction.atomic():

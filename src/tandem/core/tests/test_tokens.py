@@ -75,6 +75,9 @@ def test_several_tokens_per_person_each_with_its_own_key(world) -> None:
         lambda key: "tdm_" + "0" * 12 + "_" + key.split("_", 2)[2],  # another prefix
         lambda key: "",
         lambda key: "tdm_" + "a" * 17 + "_x",  # a prefix longer than any
+        lambda key: key.replace("tdm_", "tdm_\x00"),  # characters no key holds
+        lambda key: key.upper(),
+        lambda key: key + "\u00e9",
     ],
 )
 def test_a_wrong_key_finds_nothing(world, tamper) -> None:
@@ -102,6 +105,7 @@ def test_bad_names_and_past_expiry_are_refused_and_nothing_is_written(world) -> 
     for kwargs, message in [
         ({"name": "  "}, "needs a name"),
         ({"name": "x", "expires": timezone.now() - timedelta(minutes=1)}, "in the future"),
+        ({"name": "x" * 101}, "at most 100 characters"),
     ]:
         with pytest.raises(ValueError, match=message):
             tokens.issue_token(world.it_lead, **kwargs)
