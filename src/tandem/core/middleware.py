@@ -103,11 +103,13 @@ class RequireAdminMFAMiddleware:
         user = getattr(request, "user", None)
         from tandem.core import mfa
 
-        if user is not None and mfa.requires_mfa(user) and not mfa.session_passed_mfa(request):
-            if not _has_totp(user):
+        if user is not None and mfa.requires_mfa(user):
+            if not _has_totp(user):  # never set up, or removed (reset) since
                 return redirect("mfa_activate_totp")
-            target = reverse("mfa_reauthenticate")
-            return HttpResponseRedirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
+            if not mfa.session_passed_mfa(request):
+                target = reverse("mfa_reauthenticate")
+                query = urlencode({"next": request.get_full_path()})
+                return HttpResponseRedirect(f"{target}?{query}")
         return self.get_response(request)
 
 

@@ -170,9 +170,12 @@ def test_an_administrator_signed_in_with_totp_issues_tokens_that_work(world) -> 
     assert refused.status_code == 403 and "session" in refused.json()["detail"]
     refused = token_client(new_key).post("/api/v1/core/token/")
     assert refused.status_code == 403
-    # Losing TOTP (an administrator reset it) disables every token until re-issued.
+    # Losing TOTP (an administrator reset it) disables every token until re-issued, and
+    # sends the session back to set it up again.
     Authenticator.objects.filter(user=world.admin).delete()
     assert answers_mfa_required(token_client(new_key).get(PROBE), token=True)
+    assert answers_mfa_required(browser.get(PROBE))
+    assert browser.get("/engagements/")["Location"] == "/accounts/2fa/totp/activate/"
 
 
 def test_tokens_issued_before_mfa_was_required_stop_working(world, client_for) -> None:
