@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from cryptography.fernet import Fernet
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
@@ -108,16 +109,24 @@ def test_a_dump_of_the_demo_holds_no_token_totp_secret_or_recovery_seed() -> Non
     assert again.get("/api/v1/core/engagements/").status_code == 200
 
 
-def test_stored_secrets_are_authenticated_ciphertext(world) -> None:
-    browser, totp = signed_in_with_new_totp(world.it_lead.email)
+def test_stored_secrets_are_authenticated_ciphertext_and_still_work(world) -> None:
+    _, totp = signed_in_with_new_totp(world.it_lead.email)
     stored = Authenticator.objects.get(user=world.it_lead, type="totp")
     assert stored.data["secret"].startswith(crypto.MARKER)
     assert secret_box().decrypt(stored.data["secret"]) == totp
-    tampered = stored.data["secret"][:-6] + (
-        "AAAAAA" if not stored.data["secret"].endswith("AAAAAA") else "BBBBBB"
-    )
+    ciphertext = stored.data["secret"]
+    tampered = ciphertext[:-6] + ("BBBBBB" if ciphertext.endswith("AAAAAA") else "AAAAAA")
     with pytest.raises(crypto.KeyError_, match="cannot be decrypted"):
         secret_box().decrypt(tampered)
+    # A recovery code (derived from the encrypted seed) signs in instead of the TOTP code.
+    codes = Authenticator.objects.get(user=world.it_lead, type="recovery_codes")
+    assert codes.data["seed"].startswith(crypto.MARKER)
+    code = RecoveryCodes(codes).get_unused_codes()[0]
+    browser = Client()
+    sign_in(browser, world.it_lead.email)
+    response = browser.post(reverse("mfa_authenticate"), {"code": code})
+    assert response.status_code == 302 and browser.get("/engagements/").status_code == 200
+    assert code not in RecoveryCodes(Authenticator.objects.get(pk=codes.pk)).get_unused_codes()
 
 
 def test_rotation_new_key_first_then_rotate_mfa_key(world, settings) -> None:
