@@ -116,12 +116,17 @@ class ApiTokenViewSet(
     def get_queryset(self) -> Any:
         return self.queryset.all().restrict(self.request.user, Action.VIEW)
 
+    def get_serializer_class(self) -> Any:
+        if self.action == "create":  # the browsable API's form too
+            return serializers.ApiTokenCreateSerializer
+        return serializers.ApiTokenSerializer
+
     @extend_schema(
         request=serializers.ApiTokenCreateSerializer,
         responses={201: serializers.ApiTokenIssuedSerializer},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        form = serializers.ApiTokenCreateSerializer(data=request.data)
+        form = self.get_serializer(data=request.data)
         form.is_valid(raise_exception=True)
         token, key = _issue(
             request, name=form.validated_data["name"], expires=form.validated_data.get("expires")

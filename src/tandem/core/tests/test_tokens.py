@@ -353,3 +353,12 @@ def test_the_migration_drops_drf_clear_text_token_table() -> None:
     assert not ContentType.objects.filter(app_label="authtoken").exists()
     with connection.schema_editor() as editor:  # a database that never had it: no error
         migration.drop_authtoken(apps, editor)
+
+
+def test_the_browsable_api_offers_the_issue_form_without_keys(world, client_for) -> None:
+    tokens.issue_token(world.it_lead, name="listed")
+    response = client_for(world.it_lead).get(LIST, HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'name="name"' in html and 'name="expires"' in html and "listed" in html
+    assert ApiToken.objects.get().digest not in html
