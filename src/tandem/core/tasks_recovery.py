@@ -304,10 +304,22 @@ def find_dead_work(*, now: datetime | None = None) -> list[DeadWork]:
     )
     for progress in running:
         since = progress.heartbeat or progress.last_updated
-        if not alive_here(progress.worker, since):
+        if not alive_here(progress.worker, since) or _task_ended(progress):
             dead.append(DeadWork(progress, DEAD.format(since=since.astimezone(UTC))))
     dead.extend(_dead_queued(cutoff))
     return dead
+
+
+def _task_ended(progress: Progress) -> bool:
+    """Whether the queue says the task of this (silent) work has ended: its worker process
+    may live on, running other tasks, but this work stopped without recording how."""
+    if not progress.task_id or not _database_backend():
+        return False
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(
+        id=progress.task_id, status__in=["FAILED", "SUCCESSFUL"]
+    ).exists()
 
 
 def _dead_queued(cutoff: datetime) -> list[DeadWork]:

@@ -475,3 +475,34 @@ def test_a_late_report_never_brings_ended_work_back(world):
     progress.update(percent=50, message="Still reading")
     stored = Progress.objects.get(pk=progress.pk)
     assert (stored.state, stored.percent) == (ProgressState.SUCCEEDED, 100)
+
+
+def test_a_live_worker_that_moved_on_does_not_keep_silent_work(world, settings, media):
+    """A worker process alive on this machine keeps its work only while the queue says that
+    task is still running: once the task has ended, silent work is dead."""
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TANDEM_TASK_LEASE_SECONDS = 2
+    worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "db_worker"])
+    try:
+        time.sleep(0.2)
+        with override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}):
+            progress = start_with_progress(
+                count_to, owner=world.it_lead, label="Counting", kind="count", steps=1
+            )
+            now = timezone.now()
+            Progress.objects.filter(pk=progress.pk).update(
+                state=ProgressState.RUNNING,
+                worker=f"{socket.gethostname()}:{worker.pid}",
+                heartbeat=now,
+                last_updated=now,
+            )
+            task_row = DBTaskResult.objects.filter(id=progress.task_id)
+            task_row.update(status="RUNNING", started_at=now)
+            later = now + timedelta(seconds=30)
+            assert tasks_recovery.reap_dead_work(now=later) == []
+            task_row.update(status="SUCCESSFUL", finished_at=now)
+            assert [p.pk for p in tasks_recovery.reap_dead_work(now=later)] == [progress.pk]
+    finally:
+        worker.kill()
+        worker.wait()
