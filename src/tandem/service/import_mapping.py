@@ -27,6 +27,9 @@ from tandem.ingest.generic import ALIASES, PRIORITIES, REQUIRED
 
 #: Bytes read for the header (a header longer than this is not a ticket export).
 HEADER_BYTES = 64 * 1024
+#: Columns the form offers at most (a file with more is no export to map by hand: each of
+#: its selects would list them all).
+MAX_COLUMNS = 500
 #: How many distinct priority values the form offers to map.
 PRIORITY_VALUES = 30
 #: Fields that may read the same file column (an export with one "Resolved/closed" date).
@@ -152,10 +155,13 @@ def norm(name: str) -> str:
 
 
 def read_header(path: Path) -> list[str] | None:
-    """The columns of a CSV file from its first line; None when it is no CSV text file."""
+    """The columns of a CSV file from its first line; None when it is no CSV text file, its
+    first line does not end within ``HEADER_BYTES``, or it has more than ``MAX_COLUMNS``."""
     with path.open("rb") as f:
-        head = f.read(HEADER_BYTES)
+        head = f.read(HEADER_BYTES + 1)
     if not head or head[:4] == b"PK\x03\x04" or b"\x00" in head:
+        return None
+    if len(head) > HEADER_BYTES and b"\n" not in head[:HEADER_BYTES]:
         return None
     text = head.decode("utf-8-sig", errors="replace")
     try:
@@ -163,6 +169,8 @@ def read_header(path: Path) -> list[str] | None:
     except csv.Error:
         return None
     columns = [column.strip() for column in header]
+    if len(columns) > MAX_COLUMNS:
+        return None
     return columns if len([c for c in columns if c]) >= 2 else None
 
 

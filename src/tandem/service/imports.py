@@ -503,6 +503,8 @@ def _zip_member(path: Path, file_name: str) -> zipfile.ZipInfo | None:
         if f.read(4) not in (b"PK\x03\x04", b"PK\x05\x06"):  # an archive, or an empty one
             return None
         _check_zip_directory(f, file_name)
+    if file_name.lower().endswith(".xlsx"):
+        return None  # named a workbook: read as one (the reader refuses a zipped CSV)
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError):

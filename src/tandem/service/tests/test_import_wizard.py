@@ -797,3 +797,17 @@ def test_an_archive_listing_too_many_files_is_refused_unread(
     assert "many.zip: the archive lists 5 files" in response.content.decode()
     assert "over the limit of 3" in response.content.decode()
     assert not (media / "imports").exists() or not any((media / "imports").iterdir())
+
+
+def test_the_mapping_form_is_offered_for_headers_a_person_can_map(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(import_mapping, "HEADER_BYTES", 100)
+    monkeypatch.setattr(import_mapping, "MAX_COLUMNS", 5)
+    ok = tmp_path / "ok.csv"
+    ok.write_text("Ref,Logged,Team\nR-1,2025-03-03,Desk\n" + "x" * 500)
+    assert import_mapping.read_header(ok) == ["Ref", "Logged", "Team"]
+    endless = tmp_path / "endless.csv"
+    endless.write_text("a," * 100 + "\n")  # the first line does not end within 100 bytes
+    assert import_mapping.read_header(endless) is None
+    wide = tmp_path / "wide.csv"
+    wide.write_text("a,b,c,d,e,f\n1,2,3,4,5,6\n")
+    assert import_mapping.read_header(wide) is None
