@@ -247,3 +247,12 @@ def test_only_failed_work_with_a_known_task_can_be_tried_again(world, client_for
     assert response.status_code == 409
     assert "cannot be started again" in response.content.decode()
     assert Progress.objects.count() == 2
+
+
+def test_the_json_view_offers_the_retry_url_to_who_may(world, client_for, media):
+    client = client_for(world.vendor_lead)
+    progress = _failed_export(client, world, world.vendor_lead)
+    data = client.get(reverse("progress:json", args=[progress.pk])).json()
+    assert data["state"] == "failed"
+    assert data["error"] == "The worker running this stopped."
+    assert data["retry_url"] == reverse("progress:retry", args=[progress.pk])

@@ -71,7 +71,8 @@ def progress_detail(request: HttpRequest, pk: str) -> HttpResponse:
 
 @require_GET
 def progress_json(request: HttpRequest, pk: str) -> JsonResponse:
-    """For scripts: the same record as data (session or anonymous: 404 when out of scope)."""
+    """For scripts: the same record as data (session or anonymous: 404 when out of scope);
+    ``retry_url`` is where to POST "Try again" when this person may."""
     reap_dead_work()
     progress = get_object_or_404(Progress.objects.restrict(request.user), pk=pk)
     return JsonResponse(
@@ -90,6 +91,7 @@ def progress_json(request: HttpRequest, pk: str) -> JsonResponse:
             "last_updated": progress.last_updated.isoformat(),
             "url": request.build_absolute_uri(progress.get_absolute_url()),
             "download_url": _download_url(progress, request.user),
+            "retry_url": (_retry(progress, request.user) or {}).get("url"),
         }
     )
 
