@@ -259,6 +259,11 @@ MEDIA_ROOT = DATA_DIR / "media"
 # as large as TANDEM_MAX_IMPORT_BYTES (the import wizard refuses anything larger).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 TANDEM_MAX_IMPORT_BYTES = env.integer("TANDEM_MAX_IMPORT_BYTES", default=2 * 1024**3)
+# What one export may hold once read (tandem.ingest.limits; TANDEM_MAX_IMPORT_BYTES also
+# bounds what a gzip file or a workbook expands to): every reader stops at these.
+TANDEM_IMPORT_MAX_ROWS = env.integer("TANDEM_IMPORT_MAX_ROWS", default=20_000_000)
+TANDEM_IMPORT_MAX_COLUMNS = env.integer("TANDEM_IMPORT_MAX_COLUMNS", default=2_000)
+TANDEM_IMPORT_MAX_CELL_CHARS = env.integer("TANDEM_IMPORT_MAX_CELL_CHARS", default=32_767)
 # The import wizard reads a file for its preview in the background, within this many seconds
 # (over it the preview fails and says so): tandem.service.tasks_preview.
 TANDEM_PREVIEW_SECONDS = max(1, env.integer("TANDEM_PREVIEW_SECONDS", default=60))

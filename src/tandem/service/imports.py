@@ -57,6 +57,8 @@ from tandem.ingest import (
     read_export,
     read_holds_csv,
 )
+from tandem.ingest.limits import Limits
+from tandem.service.import_limits import import_limits
 from tandem.service.import_mapping import batch_mapping, mapping_source, offers_mapping
 
 STAGING_DIR_NAME = "imports"
@@ -108,21 +110,27 @@ def read_files(
     progress: Progress | None = None,
     mapping: dict[str, str] | None = None,
     priority_map: dict[str, str | None] | None = None,
+    limits: Limits | None = None,
 ) -> Imported:
     """Read an export and, optionally, a holds CSV; raise ``IngestError`` on any problem.
+
+    ``limits`` (default: ``import_limits()``, from settings) bound what is read: size,
+    decompressed size, rows, columns, cell length; the readers also refuse any value
+    storing would refuse (``tandem.ingest.validation``), naming file, row and column.
 
     ``format=None`` detects it from the file. The holds file's holds are added to those the
     export itself carries (a ServiceNow event log has its own). ``mapping`` (canonical name
     -> file column) and ``priority_map`` (raw value -> P1..P4 or None) go to the reader.
     """
     report = progress or _silent
+    limits = limits or import_limits()
     limit = max_import_bytes() if limit_bytes is None else limit_bytes
     check_size(path, limit, file_name=file_name)
     if holds_path is not None:
         check_size(holds_path, limit, file_name=holds_name)
     if format is None:
         report(2, f"Detecting the format of {file_name}")
-        format = detect_format(path, file_name)
+        format = detect_format(path, file_name, limits)
     report(5, f"Reading {file_name} ({format})")
     options: dict[str, Any] = {}
     if mapping:
@@ -130,7 +138,13 @@ def read_files(
     if priority_map:
         options["priority_map"] = dict(priority_map)
     imported = read_export(
-        path, format, file_name=file_name, timezone=time_zone, keep_text=keep_text, **options
+        path,
+        format,
+        file_name=file_name,
+        timezone=time_zone,
+        keep_text=keep_text,
+        limits=limits,
+        **options,
     )
     if holds_path is not None:
         report(50, f"Reading holds from {holds_name or holds_path.name}")
@@ -139,6 +153,7 @@ def read_files(
             timezone=time_zone,
             file_name=holds_name or holds_path.name,
             tickets=imported.tickets,
+            limits=limits,
         ).holds
         holds = pl.concat([imported.holds, extra]) if imported.holds.height else extra
         imported = dataclasses.replace(imported, holds=holds)
@@ -342,7 +357,7 @@ class Staged:
             if format is None:
                 report(2, f"Detecting the format of {self.file_name}")
                 check_size(self.path, max_import_bytes(), file_name=self.file_name)
-                format = detect_format(self.path, self.file_name)
+                format = detect_format(self.path, self.file_name, import_limits())
             preview = summarise(self.read(progress, format=format))
         except IngestError as exc:
             preview = problems_of(exc)

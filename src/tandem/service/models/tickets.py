@@ -19,6 +19,7 @@ from django.utils import timezone
 from tandem.core.choices import OrganizationKind
 from tandem.core.models import EngagementBulkModel, EngagementParty, EngagementScopedModel
 from tandem.core.models.organizations import validate_time_zone
+from tandem.ingest.validation import TEXT_LENGTHS
 from tandem.service.choices import GroupSide, ImportFormat, ImportStatus, Priority, TicketKind
 
 
@@ -90,16 +91,19 @@ class Ticket(EngagementBulkModel):
     Text fields the export left empty are stored as "" (and read back as null).
     """
 
-    ticket_id = models.CharField(max_length=100, help_text="The tool's number, e.g. INC0010001.")
+    # the lengths the readers check every value against (tandem.ingest.validation)
+    ticket_id = models.CharField(
+        max_length=TEXT_LENGTHS["ticket_id"], help_text="The tool's number, e.g. INC0010001."
+    )
     kind = models.CharField(max_length=10, choices=TicketKind.choices, default=TicketKind.INCIDENT)
     priority = models.CharField(max_length=2, choices=Priority.choices, null=True, blank=True)
-    priority_raw = models.CharField(max_length=100, blank=True)
+    priority_raw = models.CharField(max_length=TEXT_LENGTHS["priority_raw"], blank=True)
     opened_at = models.DateTimeField()
     responded_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
-    assignment_group = models.CharField(max_length=200, blank=True)
-    category = models.CharField(max_length=200, blank=True)
+    assignment_group = models.CharField(max_length=TEXT_LENGTHS["assignment_group"], blank=True)
+    category = models.CharField(max_length=TEXT_LENGTHS["category"], blank=True)
     reassignment_count = models.PositiveIntegerField(null=True, blank=True)
     reopen_count = models.PositiveIntegerField(null=True, blank=True)
     short_description = models.TextField(

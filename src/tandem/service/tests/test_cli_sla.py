@@ -8,6 +8,7 @@ import io
 import random
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -366,3 +367,80 @@ def test_the_output_has_the_bytes_csv_writer_writes(tmp_path: Path) -> None:
         out = tmp_path / "sub" / "m.csv"
         _write(frame, out)
         assert out.read_bytes() == expected.getvalue().encode()
+
+
+# --- Hostile files: refused in seconds, with bounded memory, nothing written ---------------
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """Each file of the corpus, written once for this module (some take seconds to make)."""
+    from tandem.ingest.testing.hostile import HOSTILE_FILES
+
+    made: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name not in made:
+            made[name] = HOSTILE_FILES[name](tmp_path_factory.mktemp(name))
+        return made[name]
+
+    yield get
+    for path in made.values():
+        path.unlink(missing_ok=True)
+
+
+def _hostile_names() -> list[str]:
+    from tandem.ingest.testing.hostile import HOSTILE_FILES
+
+    return sorted(HOSTILE_FILES)
+
+
+@pytest.mark.parametrize("name", _hostile_names())
+def test_every_hostile_file_is_refused_by_sla_measure(name, hostile, files) -> None:
+    from tandem.ingest.testing.hostile import EXPECTED
+
+    _, _, p, out = files([GOOD])
+    path = hostile(name)
+    began = time.perf_counter()
+    with pytest.raises(CommandError) as raised:
+        call_command("sla", "measure", "--tickets", path, "--policy", p, "--out", out)
+    assert time.perf_counter() - began < 20
+    assert EXPECTED[name] in str(raised.value)
+    assert not out.exists()
+
+
+#: Run the real command in a child and report the child's peak memory (KiB) on stderr.
+MEASURED = (
+    "import resource, subprocess, sys\n"
+    "done = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+    "sys.stdout.write(done.stdout)\n"
+    "sys.stderr.write(done.stderr)\n"
+    "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "sys.stderr.write(f'\\npeak-kib {peak}\\n')\n"
+    "sys.exit(done.returncode)\n"
+)
+
+
+@pytest.mark.parametrize("name", ["xlsx_three_million_rows", "gzip_bomb_of_lines"])
+def test_bombs_are_refused_by_the_real_command_in_seconds_and_bounded_memory(
+    name, hostile, files
+) -> None:
+    """As a user runs it, with the default limits: exit status 1, the file and the limit
+    named, under 20 s and 500 MB, and no output file."""
+    from tandem.ingest.testing.hostile import EXPECTED
+
+    _, _, p, out = files([GOOD])
+    path = hostile(name)
+    command = [sys.executable, "-m", "tandem", "sla", "measure", "--tickets", str(path)]
+    command += ["--policy", str(p), "--out", str(out)]
+    began = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURED, *command], capture_output=True, text=True, check=False
+    )
+    seconds = time.perf_counter() - began
+    assert done.returncode == 1, done.stderr
+    assert EXPECTED[name] in done.stderr
+    peak_mb = int(done.stderr.rsplit("peak-kib ", 1)[1]) / 1024
+    assert seconds < 20, seconds
+    assert peak_mb < 500, peak_mb
+    assert not out.exists()

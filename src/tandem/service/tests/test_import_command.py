@@ -3,6 +3,8 @@ and every kind of bad input store nothing and exit non-zero with the reason."""
 
 from __future__ import annotations
 
+import resource
+import time
 from io import StringIO
 from pathlib import Path
 
@@ -186,3 +188,72 @@ def test_file_over_the_size_limit_refused(world, settings) -> None:
 def test_the_command_requires_an_actor(world) -> None:
     with pytest.raises(CommandError, match="--as"):
         run(str(FIXTURES / "generic_tickets.csv"), f"--engagement={world.e1.pk}")
+
+
+# --- Hostile files: refused in seconds, nothing stored ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """Each file of the corpus, written once for this module (some take seconds to make)."""
+    from tandem.ingest.testing.hostile import HOSTILE_FILES
+
+    made: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name not in made:
+            made[name] = HOSTILE_FILES[name](tmp_path_factory.mktemp(name))
+        return made[name]
+
+    yield get
+    for path in made.values():
+        path.unlink(missing_ok=True)
+
+
+def _hostile_names() -> list[str]:
+    from tandem.ingest.testing.hostile import HOSTILE_FILES
+
+    return sorted(HOSTILE_FILES)
+
+
+@pytest.mark.parametrize("name", _hostile_names())
+def test_every_hostile_file_is_refused_and_nothing_stored(world, hostile, name) -> None:
+    """The same refusal ``tandem sla measure`` gives (one validator, one set of limits from
+    settings), in seconds, with bounded memory, and not a row written."""
+    from tandem.ingest.testing.hostile import EXPECTED
+
+    path = hostile(name)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    began = time.perf_counter()
+    with pytest.raises(CommandError) as raised:
+        run(str(path), f"--engagement={world.e1.pk}", f"--as={world.it_lead.email}")
+    assert time.perf_counter() - began < 20
+    assert (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024 < 1024
+    assert EXPECTED[name] in str(raised.value)
+    nothing_stored()
+
+
+def test_the_limits_come_from_settings(world, settings) -> None:
+    settings.TANDEM_IMPORT_MAX_ROWS = 3
+    with pytest.raises(CommandError, match="generic_tickets.csv: more than 3 data rows"):
+        run(
+            str(FIXTURES / "generic_tickets.csv"),
+            f"--engagement={world.e1.pk}",
+            f"--as={world.it_lead.email}",
+        )
+    settings.TANDEM_IMPORT_MAX_ROWS = 4
+    settings.TANDEM_IMPORT_MAX_COLUMNS = 2
+    with pytest.raises(CommandError, match="row 1: the header has 9 columns, over the limit of 2"):
+        run(
+            str(FIXTURES / "generic_tickets.csv"),
+            f"--engagement={world.e1.pk}",
+            f"--as={world.it_lead.email}",
+        )
+    nothing_stored()
+
+
+def test_the_text_lengths_the_readers_check_are_the_database_columns() -> None:
+    from tandem.ingest.validation import TEXT_LENGTHS
+
+    for name, length in TEXT_LENGTHS.items():
+        assert Ticket._meta.get_field(name).max_length == length

@@ -28,6 +28,7 @@ from tandem.analytics.attainment import attainment_of_tickets
 from tandem.analytics.measure import measure
 from tandem.analytics.policy import Policy, PolicyError, load_policy
 from tandem.ingest import FORMATS, IngestError, read_export, read_holds_csv
+from tandem.service.import_limits import import_limits
 
 OUTPUT_COLUMNS = ("ticket_id", "metric", "elapsed_seconds", "target_seconds", "met")
 
@@ -145,15 +146,16 @@ def _read(options: dict[str, Any]) -> tuple[pl.DataFrame, pl.DataFrame]:
     path: Path = options["tickets"]
     if not path.is_file():
         raise CommandError(f"{path}: no such file")
+    limits = import_limits()  # the import wizard's and import-tickets' limits
     try:
-        imported = read_export(path, options["format"], timezone=options["timezone"])
+        imported = read_export(path, options["format"], timezone=options["timezone"], limits=limits)
         tickets = imported.tickets
         holds = imported.holds
         if options["holds"] is not None:
             if not options["holds"].is_file():
                 raise CommandError(f"{options['holds']}: no such file")
             extra = read_holds_csv(
-                options["holds"], timezone=options["timezone"], tickets=tickets
+                options["holds"], timezone=options["timezone"], tickets=tickets, limits=limits
             ).holds
             holds = pl.concat([holds, extra]) if len(holds) else extra
     except IngestError as exc:
