@@ -340,8 +340,10 @@ def mapping_source(
     keep_text: bool,
     mapping: Mapping[str, str] | None,
     priority_map: Mapping[str, str | None] | None,
+    read_values: bool = True,
 ) -> dict[str, Any] | None:
-    """The JSON the mapping form is built from, or None for a file that is no CSV."""
+    """The JSON the mapping form is built from, or None for a file that is no CSV.
+    ``read_values=False``: the header only, no pass over the priority column."""
     header = read_header(path)
     if header is None:
         return None
@@ -352,7 +354,7 @@ def mapping_source(
     values: list[dict[str, Any]] = []
     more = 0
     column = initial.get("priority")
-    if column:
+    if column and read_values:
         found, distinct = priority_values(path, column)
         more = distinct - len(found)
         for raw, count in found:

@@ -365,11 +365,15 @@ class Staged:
         readable = self.path.exists()  # not when its archive could not be unpacked
         if readable and offers_mapping(format, preview) and self.total_size <= max_import_bytes():
             report(97, "Reading the column names")
+            # A file refused as a whole (a limit, an unreadable file) is not scanned again
+            # for its priority values: the columns are still offered, from the header.
+            whole = any(p["row"] is None for p in preview.get("problems", ()))
             preview["mapping"] = mapping_source(
                 self.path,
                 keep_text=self.keep_text,
                 mapping=self.mapping,
                 priority_map=self.priority_map,
+                read_values=not whole,
             )
         return preview
 

@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from tandem.core.models import Progress
+from tandem.ingest import IngestError, Problem
 from tandem.service import import_mapping, imports, tasks_preview
 from tandem.service.models import ImportBatch, Ticket, TicketHold
 
@@ -811,3 +812,26 @@ def test_the_mapping_form_is_offered_for_headers_a_person_can_map(tmp_path, monk
     wide = tmp_path / "wide.csv"
     wide.write_text("a,b,c,d,e,f\n1,2,3,4,5,6\n")
     assert import_mapping.read_header(wide) is None
+
+
+def test_a_file_refused_as_a_whole_is_not_scanned_for_priority_values(
+    world, client_for, settings, monkeypatch
+) -> None:
+    settings.TASKS = NO_WORKER
+    client = client_for(world.it_lead)
+    key = staged_id(upload_text(client, world.e1, ODD, format="generic"))
+
+    def over_a_limit(*args, **kwargs):  # as a reader stops at its row limit
+        reason = "more than 2 data rows (the limit); split the export"
+        raise IngestError([Problem("odd.csv", None, None, reason)])
+
+    monkeypatch.setattr(imports, "read_files", over_a_limit)
+    monkeypatch.setattr(
+        import_mapping, "priority_values", lambda *a: pytest.fail("scanned the priority column")
+    )
+    progress = Progress.objects.get(kind="preview_import")
+    tasks_preview.preview_upload.call(progress_id=str(progress.pk), staged_id=key)
+    preview = imports.Staged.load(key).load_preview()
+    assert not preview["ok"] and "(the limit)" in preview["problems"][0]["reason"]
+    assert preview["mapping"]["header"][0] == "Ref"  # the columns are still offered
+    assert preview["mapping"]["priority_values"] == []
