@@ -646,6 +646,25 @@ def test_a_file_over_a_limit_ends_with_the_limit_named(world, client_for, settin
     assert not ImportBatch.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("setting", "value", "named"),
+    [
+        ("TANDEM_IMPORT_MAX_ROWS", 3, "more than 3 data rows (the limit)"),
+        ("TANDEM_IMPORT_MAX_COLUMNS", 4, "over the limit of 4"),
+    ],
+)
+def test_the_readers_limits_end_the_preview_with_the_limit_named(
+    world, client_for, settings, setting, value, named
+) -> None:
+    setattr(settings, setting, value)
+    client = client_for(world.it_lead)
+    key = staged_id(upload(client, world.e1))  # 4 tickets, 9 columns
+    body = client.get(reverse("service:import_preview", args=[key])).content.decode()
+    assert "nothing can be imported" in body and named in body
+    assert "generic_tickets.csv" in body and "/confirm/" not in body
+    assert not ImportBatch.objects.exists() and not Ticket.objects.exists()
+
+
 def _slow_reader(seconds: float, monkeypatch) -> list[str]:
     """read_files takes ``seconds`` before it reports its next step; returns the steps
     it was let through."""
