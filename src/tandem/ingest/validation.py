@@ -46,14 +46,12 @@ _LATEST = datetime(YEARS[1] + 1, 1, 1, tzinfo=UTC)
 
 
 def check_text(df: pl.DataFrame, problems: Problems, labels: Mapping[str, str]) -> None:
-    """Values longer than :data:`TEXT_LENGTHS` allows, and any text holding a NUL."""
-    text = [c for c, t in df.schema.items() if t == pl.String and not c.startswith("__")]
-    if not text or df.height == 0:
+    """Values longer than :data:`TEXT_LENGTHS` allows."""
+    bounded = [c for c in TEXT_LENGTHS if c in df.columns and df.schema[c] == pl.String]
+    if not bounded or df.height == 0:
         return
-    bounded = [c for c in text if c in TEXT_LENGTHS]
     # bytes first (never fewer than the characters): characters only for a column over
     longest = df.select(pl.col(c).str.len_bytes().max() for c in bounded).row(0)
-    nul = df.select(pl.col(c).str.contains("\x00", literal=True).any() for c in text).row(0)
     for c, size in zip(bounded, longest, strict=True):
         limit = TEXT_LENGTHS[c]
         if size is None or size <= limit:
@@ -61,9 +59,17 @@ def check_text(df: pl.DataFrame, problems: Problems, labels: Mapping[str, str]) 
         chars = pl.col(c).str.len_chars()
         bad = df.filter(chars > limit).head(problems.room)
         for row, n in bad.select(ROW, chars).iter_rows():
-            problems.add(
-                row, labels.get(c, c), f"{n:,} characters, over the limit of {limit:,} for {c}"
-            )
+            reason = f"{n:,} characters, over the limit of {limit:,} for {c}"
+            problems.add(row, labels.get(c, c), reason)
+
+
+def check_nul(df: pl.DataFrame, problems: Problems, labels: Mapping[str, str]) -> None:
+    """Text holding a NUL character. Readers call it only for a file that has a NUL byte
+    somewhere (one ``memchr`` over the file answers that for nearly every file)."""
+    text = [c for c, t in df.schema.items() if t == pl.String]
+    if not text or df.height == 0:
+        return
+    nul = df.select(pl.col(c).str.contains("\x00", literal=True).any() for c in text).row(0)
     for c, any_nul in zip(text, nul, strict=True):
         if any_nul:
             bad = df.filter(pl.col(c).str.contains("\x00", literal=True)).head(problems.room)
@@ -72,22 +78,18 @@ def check_text(df: pl.DataFrame, problems: Problems, labels: Mapping[str, str]) 
 
 
 def check_not_negative(
-    df: pl.DataFrame,
-    values: Sequence[tuple[str, pl.Expr]],
-    problems: Problems,
-    labels: Mapping[str, str],
+    df: pl.DataFrame, counts: Sequence[str], problems: Problems, labels: Mapping[str, str]
 ) -> None:
-    """Counts (``(column, parsed value)``) below zero; ``df`` still holds the raw text."""
-    if df.height == 0 or not values:
+    """Counts (whole numbers, already parsed) below zero."""
+    if df.height == 0 or not counts:
         return
-    found = df.select((expr < 0).any() for _, expr in values).row(0)
-    for (c, expr), negative in zip(values, found, strict=True):
+    found = df.select((pl.col(c) < 0).any() for c in counts).row(0)
+    for c, negative in zip(counts, found, strict=True):
         if negative:
-            bad = df.filter(expr < 0).head(problems.room)
-            for row, raw in bad.select(ROW, c).iter_rows():
-                problems.add(
-                    row, labels.get(c, c), f"'{raw}' is negative: a count is never below 0"
-                )
+            bad = df.filter(pl.col(c) < 0).head(problems.room)
+            for row, value in bad.select(ROW, c).iter_rows():
+                reason = f"'{value}' is negative: a count is never below 0"
+                problems.add(row, labels.get(c, c), reason)
 
 
 def out_of_years(utc: pl.Expr) -> pl.Expr:

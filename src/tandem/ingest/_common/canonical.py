@@ -92,7 +92,6 @@ def parse_counts(
     """Whole numbers, never negative; thousands separators in any place are ignored
     (``"1,024"``)."""
     outs = []
-    values = []
     for c in names:
         if c not in df.columns:
             continue
@@ -101,9 +100,9 @@ def parse_counts(
         for row, raw in bad.select(ROW, c).iter_rows():
             problems.add(row, labels.get(c, c), f"'{raw}' is not a whole number")
         outs.append(value.alias(c))
-        values.append((c, value))
-    check_not_negative(df, values, problems, labels)
-    return df.with_columns(outs)
+    df = df.with_columns(outs)
+    check_not_negative(df, [c for c in names if c in df.columns], problems, labels)
+    return df
 
 
 # --- The canonical frames ---------------------------------------------------------------

@@ -27,6 +27,7 @@ from tandem.ingest.limits import (
     columns_reason,
     rows_reason,
 )
+from tandem.ingest.validation import check_nul
 
 # --- Sources ----------------------------------------------------------------------------
 
@@ -47,6 +48,7 @@ class Opened:
     spill: Any = None  # the temporary file holding a decompressed gzip file
     checked: bool = False  # a workbook whose parts guard_workbook has checked
     lines: int = 0  # line ends in a decompressed gzip file (0: not counted)
+    nul: bool = True  # False once the file is known to hold no NUL byte
 
     def scan_target(self) -> Path | io.BytesIO:
         if self.path is not None:
@@ -279,20 +281,24 @@ def _check_line_lengths(opened: Opened, columns: int, problems: Problems) -> Non
     longest = max(columns, 1) * (opened.limits.max_cell_chars * 4 + 3)
     if opened.path is not None:
         with opened.path.open("rb") as f:
-            if opened.path.stat().st_size <= longest:
+            if opened.path.stat().st_size == 0:
                 return
             with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                opened.nul = data.find(b"\x00") >= 0
                 at = _endless_line(data, longest)
                 if at is not None:
                     _refuse_line(data, at, longest, problems)
-    elif opened.data is not None and len(opened.data) > longest:
-        at = _endless_line(opened.data, longest)
-        if at is not None:
-            _refuse_line(opened.data, at, longest, problems)
+    elif opened.data is not None:
+        opened.nul = b"\x00" in opened.data
+        if len(opened.data) > longest:
+            at = _endless_line(opened.data, longest)
+            if at is not None:
+                _refuse_line(opened.data, at, longest, problems)
 
 
 def _endless_line(data: mmap.mmap | bytes, longest: int) -> int | None:
-    """Where ``longest`` bytes without a line end start, or None."""
+    """Where ``longest`` bytes without a line end start, or None (a file shorter than
+    ``longest`` has no such line)."""
     for at in range(0, len(data) - longest + 1, longest):
         if data.find(b"\n", at, at + longest) < 0:
             return at
@@ -423,7 +429,7 @@ def scan_csv(
     except pl.exceptions.PolarsError:
         df = None
     if df is not None and df.columns == [ROW, *columns] and df.schema[ROW] == pl.get_index_type():
-        check_frame_limits(df, opened, problems, columns)
+        check_frame_limits(df, opened, problems, columns, raw)
         return _null_missing(df, raw)
     try:
         lazy = _lazy_csv(opened, "utf8-lossy", row_index=False)
@@ -444,7 +450,7 @@ def scan_csv(
             reason = f"this row has {fields:,} fields, the header {expected:,}"
             raise problems.fail(row, None, reason) from None
         raise problems.fail(None, None, f"not a readable CSV file: {first}") from None
-    check_frame_limits(df, opened, problems, columns)
+    check_frame_limits(df, opened, problems, columns, raw)
     return clean_strings(df, raw)
 
 
@@ -461,7 +467,11 @@ def _last_column(lazy: pl.LazyFrame, columns: Mapping[str, str]) -> list[pl.Expr
 
 
 def check_frame_limits(
-    df: pl.DataFrame, opened: Opened, problems: Problems, labels: Mapping[str, str]
+    df: pl.DataFrame,
+    opened: Opened,
+    problems: Problems,
+    labels: Mapping[str, str],
+    raw: Collection[str] = (),
 ) -> None:
     """Refuse a frame just read with more rows than ``max_rows`` (readers read one more
     than that, and no further) or a cell longer than ``max_cell_chars``. Vectorized: the
@@ -480,6 +490,9 @@ def check_frame_limits(
     if "ticket_id" in df.columns and df.select(empty.any()).item():
         for (row,) in df.filter(empty).select(ROW).head(problems.room).iter_rows():
             problems.add(row, None, "the row is empty in every column read (an empty line?)")
+        problems.raise_if_any()
+    if opened.nul:  # (``raw`` columns are timestamps: their parser refuses a NUL)
+        check_nul(df.drop(raw, strict=False), problems, labels)
         problems.raise_if_any()
     longest = df.select(pl.col(c).str.len_bytes().max() for c in text).row(0)
     for c, size in zip(text, longest, strict=True):

@@ -254,5 +254,6 @@ def read_xlsx(opened: Opened, columns: Mapping[str, str], problems: Problems) ->
         wb.close()
     df = pl.DataFrame(data, schema={c: pl.String for c in columns})
     df = df.with_columns(pl.Series(ROW, numbers, dtype=pl.get_index_type())).select(ROW, *columns)
+    opened.nul = False  # XML holds no NUL character
     check_frame_limits(df, opened, problems, columns)
     return clean_strings(df)
