@@ -287,7 +287,7 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "tandem.core.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "tandem.core.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -309,6 +309,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Bodies are documented as JSON: form-encoded bodies (the browsable API's forms) work too,
+    # but read an empty field as "not given", which a JSON schema cannot say.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
     # Tags and operation ids per app ("core", "core_engagements_list"), not "v1".
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "ENUM_NAME_OVERRIDES": {

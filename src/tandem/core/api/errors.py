@@ -1,4 +1,9 @@
-"""JSON errors everywhere: field errors for bad payloads, never an HTML 500 page."""
+"""JSON errors everywhere: field errors for bad payloads, never an HTML 500 page.
+
+Two shapes, declared in the schema (``tandem.core.api.schema``): a 400 is an object of
+field name -> messages (``non_field_errors`` for the payload as a whole, ``detail`` for a body
+that is not JSON at all); every other error is ``{"detail": "..."}``.
+"""
 
 from __future__ import annotations
 
@@ -29,7 +34,11 @@ def field_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     response = _tandem_response(exc)
     if response is None:
-        return drf_exception_handler(exc, context)
+        response = drf_exception_handler(exc, context)
+        if response is not None and isinstance(response.data, list):
+            # ValidationError("...") without a field: still an object, as the schema says.
+            response.data = {api_settings.NON_FIELD_ERRORS_KEY: response.data}
+        return response
     set_rollback()
     return response
 
@@ -47,7 +56,7 @@ def _tandem_response(exc: Exception) -> Response | None:
         )
     if isinstance(exc, IntegrityError):
         return Response(
-            {"non_field_errors": ["This conflicts with an existing record."]},
+            {"detail": "This conflicts with an existing record."},
             status=status.HTTP_409_CONFLICT,
         )
     return None

@@ -6,7 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -17,7 +23,7 @@ from tandem.core.choices import Action
 from tandem.core.models import Engagement
 from tandem.service import filtersets_results, results
 from tandem.service.api.views import ReadOnlyScopedViewSet
-from tandem.service.choices import Metric, Priority, RunStatus
+from tandem.service.choices import MeasuredSide, Metric, Priority, RunStatus
 from tandem.service.models import ServiceCredit, SlaAggregate, SlaMeasurement, SlaRun
 
 # Serializers ---------------------------------------------------------------------------------
@@ -48,6 +54,14 @@ class SlaMeasurementSerializer(ScopedModelSerializer):
 
 
 class SlaAggregateSerializer(ScopedModelSerializer):
+    # Declared: DRF drops allow_blank from read-only model fields, and rows of the priority
+    # level have no side ("").
+    side = serializers.ChoiceField(
+        choices=MeasuredSide.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Group and side rows: whose team; empty on priority rows.",
+    )
     attainment = serializers.FloatField(read_only=True, help_text="met / count, in [0, 1].")
     missed_goal = serializers.BooleanField(
         read_only=True, help_text="Below goal, exactly: met < goal × count."
@@ -179,20 +193,23 @@ def _row_fields(with_month: bool) -> dict[str, serializers.Field]:
 
 ROW_KEYS = [*_row_fields(True)]
 
-ParityResponse = inline_serializer(
-    name="SlaParity",
-    fields={
-        "engagement": serializers.IntegerField(),
-        "run": serializers.IntegerField(),
-        "as_of": serializers.DateTimeField(),
-        "alpha": serializers.FloatField(),
-        "unmapped_clocks": serializers.IntegerField(
-            help_text="Stopped clocks of groups mapped to no side: left out of parity."
-        ),
-        "months": inline_serializer(name="SlaParityMonth", fields=_row_fields(True), many=True),
-        "period": inline_serializer(name="SlaParityPeriod", fields=_row_fields(False), many=True),
-    },
-)
+
+@extend_schema_serializer(many=False)  # one object, although the viewset's action is "list"
+class SlaParitySerializer(serializers.Serializer):
+    """What ``GET /sla-parity/`` answers (built by the view; for the schema)."""
+
+    engagement = serializers.IntegerField()
+    run = serializers.IntegerField()
+    as_of = serializers.DateTimeField()
+    alpha = serializers.FloatField()
+    unmapped_clocks = serializers.IntegerField(
+        help_text="Stopped clocks of groups mapped to no side: left out of parity."
+    )
+    months = inline_serializer(name="SlaParityMonth", fields=_row_fields(True), many=True)
+    period = inline_serializer(name="SlaParityPeriod", fields=_row_fields(False), many=True)
+
+
+ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
 
 
 class SlaParityViewSet(viewsets.ViewSet):
@@ -209,13 +226,23 @@ class SlaParityViewSet(viewsets.ViewSet):
             "finished one; 404 when there is none or the engagement is not yours."
         ),
         parameters=[
-            OpenApiParameter("engagement_id", int, required=True),
-            OpenApiParameter("run_id", int, required=False),
+            OpenApiParameter("engagement_id", ID, required=True),
+            OpenApiParameter("run_id", ID, required=False),
             OpenApiParameter("metric", str, many=True, enum=Metric.values, required=False),
             OpenApiParameter("priority", str, many=True, enum=Priority.values, required=False),
-            OpenApiParameter("alpha", float, required=False, default=0.05),
+            OpenApiParameter(
+                "alpha",
+                {"type": "number", "minimum": 0.0001, "maximum": 0.5},
+                required=False,
+                default=0.05,
+            ),
         ],
-        responses={200: ParityResponse},
+        responses={
+            200: SlaParitySerializer,
+            404: OpenApiResponse(
+                description="No such engagement or run, not yours, or no finished run yet."
+            ),
+        },
     )
     def list(self, request: Request) -> Response:
         query = ParityQuerySerializer(

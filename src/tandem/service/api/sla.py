@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.request import Request
@@ -159,6 +159,15 @@ class SlaRunViewSet(ScopedModelViewSet):
     @extend_schema(
         request=SlaRunStartSerializer,
         responses={202: SlaRunSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Location",
+                str,
+                OpenApiParameter.HEADER,
+                response=[202],
+                description="The queued run's URL (its `url`).",
+            )
+        ],
         summary="Start an SLA run",
         description=(
             "Queue a run of the engagement's tickets against its policy versions. Answers 202 "
@@ -185,4 +194,7 @@ class SlaRunViewSet(ScopedModelViewSet):
             raise serializers.ValidationError({"engagement": [str(exc)]}) from exc
         run.refresh_from_db()
         body = self.get_serializer(run).data
-        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
+        # str(): the serializer's url is a Hyperlink (a str subclass), which a WSGI server
+        # refuses as a header value (gunicorn answered 500 after the run was queued).
+        location = str(body["url"])
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
