@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import mmap
 import re
 import tempfile
 import zlib
@@ -275,52 +274,54 @@ def read_header(opened: Opened, problems: Problems) -> list[str]:
 def _check_line_lengths(opened: Opened, columns: int, problems: Problems) -> None:
     """Refuse a line longer than ``columns`` cells of ``max_cell_chars`` characters can be
     (four bytes each, quoted, with their commas) before Polars reads the file: one endless
-    line would hold a reader for minutes. A probe every ``longest`` bytes looks for a line
-    end within the next ``longest`` bytes: a few hundred look-ups for a large file, one per
-    ``longest`` bytes, whatever its rows. A line of twice ``longest`` cannot escape them."""
+    line would hold a reader for minutes. One pass in chunks of ``_CHUNK`` bytes (nothing
+    mapped, so nothing counts towards memory), a probe every ``longest`` bytes looking for
+    a line end within the next ``longest``: a line of twice ``longest`` cannot escape them.
+    The same pass notes whether the file holds a NUL byte at all."""
     longest = max(columns, 1) * (opened.limits.max_cell_chars * 4 + 3)
     if opened.path is not None:
+        nul = False
+        since = offset = 0
+        buffer = bytearray(_CHUNK)  # reused: no fresh pages to fault in for every chunk
         with opened.path.open("rb") as f:
-            if opened.path.stat().st_size == 0:
-                return
-            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-                opened.nul = data.find(b"\x00") >= 0
-                at = _endless_line(data, longest)
+            while size := f.readinto(buffer):
+                chunk = buffer if size == _CHUNK else buffer[:size]
+                nul = nul or b"\x00" in chunk
+                since, at = _run_without(chunk, since, longest)
                 if at is not None:
-                    _refuse_line(data, at, longest, problems)
+                    f.seek(0)
+                    _refuse_line(f.read(offset + at), longest, problems)
+                offset += len(chunk)
+        opened.nul = nul
     elif opened.data is not None:
         opened.nul = b"\x00" in opened.data
-        if len(opened.data) > longest:
-            at = _endless_line(opened.data, longest)
-            if at is not None:
-                _refuse_line(opened.data, at, longest, problems)
+        since, at = _run_without(opened.data, 0, longest)
+        if at is not None:
+            _refuse_line(opened.data[:at], longest, problems)
 
 
-def _endless_line(data: mmap.mmap | bytes, longest: int) -> int | None:
-    """Where ``longest`` bytes without a line end start, or None (a file shorter than
-    ``longest`` has no such line)."""
-    for at in range(0, len(data) - longest + 1, longest):
-        if data.find(b"\n", at, at + longest) < 0:
-            return at
-    return None
+def _run_without(chunk: bytes | bytearray, since: int, longest: int) -> tuple[int, int | None]:
+    """Bytes since the last line end after ``chunk`` (``since``: before it), and where in
+    ``chunk`` a run of ``longest`` bytes without one was seen (None: not seen)."""
+    first = chunk.find(b"\n")
+    if first < 0:
+        since += len(chunk)
+        return since, (len(chunk) if since >= longest else None)
+    if since + first >= longest:
+        return 0, first
+    for at in range(first, len(chunk) - longest, longest):
+        if chunk.find(b"\n", at + 1, at + 1 + longest) < 0:
+            return 0, at + 1
+    return len(chunk) - chunk.rfind(b"\n") - 1, None
 
 
-def _refuse_line(data: mmap.mmap | bytes, at: int, longest: int, problems: Problems) -> None:
-    row = data.count(b"\n", 0, at) + 1 if isinstance(data, bytes) else _count_lines(data, at)
+def _refuse_line(before: bytes, longest: int, problems: Problems) -> None:
+    """``before``: the file up to where the long line was seen."""
     reason = (
         f"this line is longer than {longest:,} bytes, more than the file's columns can hold "
         "within the cell limit; stopped reading there"
     )
-    raise problems.fail(row, None, reason)
-
-
-def _count_lines(data: mmap.mmap, end: int) -> int:
-    lines, at = 1, 0
-    while at < end:
-        chunk = data[at : min(at + _CHUNK, end)]
-        lines += chunk.count(b"\n")
-        at += len(chunk)
-    return lines
+    raise problems.fail(before.count(b"\n") + 1, None, reason)
 
 
 def norm(name: str) -> str:
