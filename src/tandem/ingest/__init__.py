@@ -7,13 +7,16 @@ from tandem.ingest.errors import IngestError, Problem
 from tandem.ingest.generic import read_generic, read_holds_csv
 from tandem.ingest.glpi import read_glpi
 from tandem.ingest.jira import read_jira
+from tandem.ingest.limits import DEFAULT_LIMITS, Limits
 from tandem.ingest.read import READERS, read_export
 from tandem.ingest.servicenow import read_servicenow, read_servicenow_events
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "FORMATS",
     "Imported",
     "IngestError",
+    "Limits",
     "Problem",
     "READERS",
     "check_size",
