@@ -204,6 +204,25 @@ def test_the_server_serves_the_committed_schema(server: Server) -> None:
     assert served.json() == schema.raw_schema, "openapi.json is stale: see test_schema.py"
 
 
+def test_starting_an_sla_run_answers_202_with_its_location(server: Server) -> None:
+    """Under gunicorn the Location header was a DRF Hyperlink, not a str: a 500 after the run
+    was queued. Riverside's IT lead starts a run (the demo's only run is finished)."""
+    it_lead = Caller(server, PEOPLE["it_lead"])
+    it_lead.sign_in()
+    api = f"{server.url}/api/v1"
+    engagements = requests.get(f"{api}/core/engagements/", headers=it_lead.headers, timeout=60)
+    riverside = next(e["id"] for e in engagements.json()["results"] if "Riverside" in e["name"])
+    answer = requests.post(
+        f"{api}/service/sla-runs/",
+        json={"engagement": riverside},
+        headers=it_lead.headers,
+        timeout=60,
+    )
+    assert answer.status_code == 202, answer.text[:500]
+    assert answer.headers["Location"] == answer.json()["url"]
+    assert answer.headers["Location"].startswith("https://127.0.0.1:")
+
+
 @schema.parametrize()
 @EXAMPLES
 def test_every_operation_keeps_to_the_schema(case, caller: Caller) -> None:
