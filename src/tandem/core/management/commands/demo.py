@@ -159,14 +159,17 @@ class Command(BaseCommand):
         finally:
             for number, handler in previous.items():
                 signal.signal(number, handler)
-            # Ctrl-C reaches the worker too (same process group): give it time to finish its
-            # task first. A SIGTERM was sent to this process only: pass it on at once.
+            # Ctrl-C reaches the worker too (same process group): a task it was running ends
+            # at once as failed ("the worker was stopped", nothing saved; see
+            # tandem.core.tasks), then the worker exits - give it a few seconds to record that.
+            # A SIGTERM was sent to this process only: pass it on at once (same outcome).
             _stop_worker(worker, grace=0 if terminated else 5)
             self.stdout.write("Demo stopped.")
 
 
 def _stop_worker(worker: subprocess.Popen[bytes], *, grace: float) -> None:
-    """Stop the worker: it finishes its current task, then exits; killed if it hangs."""
+    """Stop the worker: a task it runs ends as failed at once (SIGINT or SIGTERM), then it
+    exits; killed if it hangs."""
     try:
         worker.wait(timeout=grace)
         return
