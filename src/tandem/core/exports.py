@@ -48,14 +48,15 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+# The rule itself lives where Django-free code (``tandem sla measure``) can import it too.
+from tandem.core.formulas import FORMULA_STARTS, neutralize  # noqa: F401 (re-exported)
+
 FORMATS = ("csv", "xlsx")
 #: Rows read per database round trip.
 CHUNK = 2000
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-#: The first characters that make a spreadsheet read a cell as a formula (OWASP).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: Excel refuses longer cells (the workbook would not open).
 XLSX_MAX_TEXT = 32_767
 DATE_FORMAT = "yyyy-mm-dd"
@@ -78,13 +79,6 @@ class Column:
 
     header: str
     kind: Kind = Kind.TEXT
-
-
-def neutralize(text: str) -> str:
-    """Quote text a spreadsheet would run as a formula: a leading ``= + - @``, tab or CR."""
-    if text.startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
 
 
 # --- one cell -------------------------------------------------------------------------------

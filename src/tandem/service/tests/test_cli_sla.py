@@ -18,6 +18,7 @@ from django.core.management import CommandError, call_command
 
 from tandem.analytics.policy import load_policy
 from tandem.analytics.tests import oracle
+from tandem.core.formulas import neutralize
 from tandem.service.management.commands.sla import OUTPUT_COLUMNS, _write
 
 POLICY = """
@@ -120,6 +121,12 @@ def files(tmp_path: Path):
 
 def test_the_cli_matches_the_oracle_to_the_second(files) -> None:
     tickets, holds = tricky_tickets(2500)
+    # Some ids a spreadsheet would run as formulas: the output quotes them (as every export).
+    renamed = {}
+    for n, start in enumerate(("=", "+", "-", "@", "=HYPERLINK(", "-1")):
+        ticket = tickets[n * 97]
+        renamed[ticket["ticket_id"]] = ticket["ticket_id"] = f"{start}{ticket['ticket_id']}"
+    holds = [[renamed.get(tid, tid), *rest] for tid, *rest in holds]
     t, h, p, out = files(tickets, holds)
     as_of = "2026-01-10T00:00:00Z"
     call_command(
@@ -138,7 +145,8 @@ def test_the_cli_matches_the_oracle_to_the_second(files) -> None:
     )
     policy = load_policy(p)
     calendars = policy.calendars
-    by_id = {row["ticket_id"]: row for row in tickets}
+    by_id = {neutralize(row["ticket_id"]): row for row in tickets}
+    assert sum(tid.startswith("'") for tid in by_id) == len(renamed)
     held: dict[str, list[tuple[int, int | None]]] = {}
     for tid, start, end in holds:
         held.setdefault(tid, []).append((_seconds(start), _seconds(end)))
@@ -346,15 +354,32 @@ def test_the_command_line_needs_no_apps_loaded(files) -> None:
     assert out.exists()
 
 
+def test_a_formula_ticket_id_comes_out_quoted(files) -> None:
+    """A ticket id typed as a formula is quoted in the output, as in every export; the rest
+    of the row as measured."""
+    hyperlink = '=HYPERLINK("http://evil.example","open")'
+    t, _, p, out = files([{**GOOD, "ticket_id": hyperlink}, {**GOOD, "ticket_id": "-42"}])
+    call_command("sla", "measure", "--tickets", t, "--policy", p, "--out", out)
+    text = out.read_text()
+    assert '"\'=HYPERLINK(""http://evil.example"",""open"")"' in text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert {row["ticket_id"] for row in rows} == {"'" + hyperlink, "'-42"}
+    assert not any(row["ticket_id"].startswith(("=", "+", "-", "@")) for row in rows)
+    assert all(row["metric"] and row["elapsed_seconds"].isdigit() for row in rows)
+
+
 def test_the_output_has_the_bytes_csv_writer_writes(tmp_path: Path) -> None:
     ids = ["INC1", "a,b", 'a"b', "a\nb", "a\rb", "a\r\nb", "", None, " x ", "é", "#1", '"', "\\N"]
+    # ...and ids a spreadsheet would run as formulas: quoted as every export quotes them.
+    ids += ["=1+2", "+1", "-42", "@SUM(A1)", "\tx", "\rx", "=a,b", "'=x", "x=1", " =x"]
+    count = len(ids)
     measured = pl.DataFrame(
         {
             "ticket_id": ids,
-            "metric": ["response", "resolution"] * 6 + ["response"],
-            "elapsed_seconds": [0, 1, -1, 2**40, *range(len(ids) - 4)],
-            "target_seconds": [None, *range(len(ids) - 1)],
-            "met": [True, False, None, *[True] * (len(ids) - 3)],
+            "metric": [("response", "resolution")[n % 2] for n in range(count)],
+            "elapsed_seconds": [0, 1, -1, 2**40, *range(count - 4)],
+            "target_seconds": [None, *range(count - 1)],
+            "met": [True, False, None, *[True] * (count - 3)],
         },
         schema_overrides={"elapsed_seconds": pl.Int64, "target_seconds": pl.Int64},
     )
@@ -363,7 +388,8 @@ def test_the_output_has_the_bytes_csv_writer_writes(tmp_path: Path) -> None:
         writer = csv.writer(expected)
         writer.writerow(OUTPUT_COLUMNS)
         for ticket_id, metric, elapsed, target, met in frame.iter_rows():
-            writer.writerow([ticket_id, metric, elapsed, target, "true" if met else "false"])
+            quoted = None if ticket_id is None else neutralize(ticket_id)
+            writer.writerow([quoted, metric, elapsed, target, "true" if met else "false"])
         out = tmp_path / "sub" / "m.csv"
         _write(frame, out)
         assert out.read_bytes() == expected.getvalue().encode()

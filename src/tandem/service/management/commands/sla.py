@@ -7,7 +7,8 @@
 
 Both read the tickets with the ``ingest`` reader for the format (detected when not given),
 measure them with the ``analytics`` engine and either write one CSV row per ticket and
-target or print the attainment table. Bad input exits non-zero with the file, row, column
+target (a ticket id a spreadsheet would run as a formula quoted, as in every export) or
+print the attainment table. Bad input exits non-zero with the file, row, column
 and reason (or the policy key) and writes nothing.
 """
 
@@ -27,6 +28,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tandem.analytics.attainment import attainment_of_tickets
 from tandem.analytics.measure import measure
 from tandem.analytics.policy import Policy, PolicyError, load_policy
+from tandem.core.formulas import FORMULA_PATTERN, QUOTE
 from tandem.ingest import FORMATS, IngestError, read_export, read_holds_csv
 from tandem.service.import_limits import import_limits
 
@@ -168,13 +170,21 @@ def _write(measured: pl.DataFrame, out: Path) -> None:
 
     The bytes are those ``csv.writer`` writes: CRLF line ends, fields quoted only when they
     need it, ``true``/``false`` (a null ``met`` as ``false``), an empty ticket id as nothing
-    (not ``""``)."""
+    (not ``""``) - of the ticket ids with the exports' formula rule applied: an id starting
+    with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'``
+    (``tandem.core.formulas``, as every export; done by Polars, not row by row)."""
     out.parent.mkdir(parents=True, exist_ok=True)
+    ticket = pl.col("ticket_id")
     handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as stream:
             measured.select(
-                pl.when(pl.col("ticket_id") != "").then(pl.col("ticket_id")).alias("ticket_id"),
+                pl.when(ticket == "")
+                .then(None)
+                .when(ticket.str.contains(FORMULA_PATTERN))
+                .then(QUOTE + ticket)
+                .otherwise(ticket)
+                .alias("ticket_id"),
                 "metric",
                 "elapsed_seconds",
                 "target_seconds",
