@@ -113,25 +113,26 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn exited:\n{log.read_text()[-3000:]}")
-        try:
-            requests.get(f"{url}/accounts/login/", headers=PROXY, timeout=30)
-            break
-        except requests.RequestException:
-            if time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"gunicorn never answered:\n{log.read_text()[-3000:]}")
-            time.sleep(0.25)
-    yield Server(url, env, log)
-    process.terminate()
     try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"gunicorn exited:\n{log.read_text()[-3000:]}")
+            try:
+                requests.get(f"{url}/accounts/login/", headers=PROXY, timeout=30)
+                break
+            except requests.RequestException:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"gunicorn never answered:\n{log.read_text()[-3000:]}")
+                time.sleep(0.25)
+        yield Server(url, env, log)
+    finally:  # whatever happened, no server is left behind
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @dataclass
