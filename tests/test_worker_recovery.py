@@ -8,7 +8,9 @@ with SIGKILL in the middle of an import, then of an SLA run; ``tandem reap_tasks
 every page poll and every new piece of work also runs) must find each dead within the lease
 - three seconds here - and end it: the progress failed with the reason, the import recorded
 as failed with its staged files removed, the SLA run failed and the engagement free for the
-next run. A worker sent SIGTERM instead ends its task as failed at once, and exits.
+next run. A worker sent SIGTERM instead ends its task as failed at once, and exits. And a
+``tandem run_sla`` process (which runs its run itself, heartbeat included) killed mid-run
+has its run failed within the lease too, so that a new run can be created seconds later.
 """
 
 from __future__ import annotations
@@ -334,3 +336,118 @@ def test_a_killed_worker_s_import_and_sla_run_fail_and_a_new_run_can_start(
         "The worker was stopped (SIGTERM) before this work finished; nothing was saved."
     )
     assert stopped["run"] == ["failed", error]
+
+
+# --- tandem run_sla killed mid-run --------------------------------------------------------------
+
+#: Tickets of the run killed in the foreground: enough for a second or two of work.
+COMMAND_TICKETS = 40_000
+
+COMMAND_SETUP = """
+import json
+from datetime import UTC, datetime, timedelta
+
+from pathlib import Path
+
+from tandem.core.testing.world import build_world
+from tandem.ingest import read_export
+from tandem.service import services
+from tandem.service.tests.factories import POLICY_TOML, SlaPolicyFactory
+
+world = build_world()
+engagement, lead = world.e1, world.it_lead
+SlaPolicyFactory(engagement=engagement, source=POLICY_TOML)
+start, lines = datetime(2025, 1, 1, tzinfo=UTC), []
+for i in range($tickets):
+    opened = start + timedelta(minutes=i % 80_000)
+    lines.append(
+        f"CMD-{i},P{1 + i % 4},{opened:%Y-%m-%dT%H:%M:%SZ},"
+        f"{opened + timedelta(minutes=10 + i % 20):%Y-%m-%dT%H:%M:%SZ},"
+        f"{opened + timedelta(hours=1 + i % 9):%Y-%m-%dT%H:%M:%SZ}"
+    )
+export = Path("CMD.csv")
+export.write_text(
+    "ticket_id,priority,opened_at,responded_at,resolved_at\\n" + "\\n".join(lines) + "\\n"
+)
+read = read_export(export, "generic", timezone="UTC")
+services.import_tickets(
+    engagement=engagement, actor=lead, tickets=read.tickets, holds=read.holds,
+    file_name="CMD.csv", format="generic", time_zone="UTC",
+)
+print(json.dumps({"engagement": engagement.pk, "user": lead.pk, "email": lead.email}))
+"""
+
+NEW_RUN_SOON = """
+import json, time
+from tandem.core.models import Engagement, User
+from tandem.service import sla_runs
+from tandem.service.models import SlaRun
+
+engagement = Engagement.objects.get(pk=$engagement)
+began, refused = time.monotonic(), []
+while True:
+    try:
+        run = sla_runs.create_run(engagement=engagement, user=User.objects.get(pk=$user))
+        break
+    except sla_runs.RunRefused as exc:
+        refused.append(str(exc))
+        assert time.monotonic() - began < 30, refused[-1]
+        time.sleep(0.2)
+killed = SlaRun.objects.get(pk=$killed)
+progress = killed.progress
+print(json.dumps({
+    "waited": time.monotonic() - began, "refused": refused[:1], "run": run.pk,
+    "status": run.status, "killed": [killed.status, killed.error],
+    "progress": [progress.state, progress.error, progress.kind, progress.owner_id],
+}))
+"""
+
+
+def test_a_killed_run_sla_command_s_run_fails_within_the_lease(tmp_path: Path) -> None:
+    """``tandem run_sla`` runs its run as a worker does, heartbeat included: killed with
+    SIGKILL mid-run, its run is failed with the reason within the lease, not after an hour."""
+    data_dir = tmp_path / "data"
+    env = _env(data_dir) | {"PYTHONUNBUFFERED": "1"}
+    _tandem(["migrate", "--noinput"], env, tmp_path)
+    ids = _script(Template(COMMAND_SETUP).substitute(tickets=COMMAND_TICKETS), env, tmp_path)
+    command = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "tandem", "run_sla"),
+            *("--engagement", str(ids["engagement"]), "--as", ids["email"]),
+        ],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    try:
+        assert command.stdout is not None
+        for line in command.stdout:  # "SLA run N of ...", then "[  2%] Reading tickets"
+            lines.append(line)
+            if line.startswith("[") and "%]" in line:
+                break
+        os.kill(command.pid, signal.SIGKILL)
+        command.wait(timeout=30)
+    finally:
+        if command.poll() is None:
+            command.kill()
+            command.wait()
+    assert command.returncode == -signal.SIGKILL, "".join(lines)
+    started = [line for line in lines if line.startswith("SLA run ")]
+    assert started and "%]" in lines[-1], lines
+    killed = int(started[0].split()[2])
+
+    found = _script(
+        Template(NEW_RUN_SOON).substitute(killed=killed, **ids),
+        env,
+        tmp_path,
+    )
+    assert found["status"] == "queued" and found["run"] != killed
+    assert found["waited"] < LEASE + 10, found  # within the lease, not an hour as before
+    dead = "The worker running this stopped (no sign of life since "
+    status, error = found["killed"]
+    assert status == "failed" and error.startswith(dead) and "nothing was saved" in error
+    state, progress_error, kind, owner = found["progress"]
+    assert (state, progress_error, kind, owner) == ("failed", error, "sla_run", ids["user"])

@@ -10,6 +10,9 @@ polls it with htmx. The task itself is a thin wrapper::
     def import_things(progress_id: str, upload_name: str) -> dict:
         return run_with_progress(progress_id, lambda progress: _import(progress, upload_name))
 
+A command that runs the same work itself, in the foreground, creates the row with
+``progress_here`` and calls ``run_with_progress`` directly: same heartbeat, same recovery.
+
 ``run_with_progress`` loads the row, records which worker runs it (``host:pid``), keeps it
 alive with a heartbeat (``tandem.core.tasks_recovery``), attributes every write to its owner
 in the audit trail (source "task"), runs the work in one transaction, and records
@@ -110,11 +113,47 @@ def start_with_progress(
     return progress
 
 
+def progress_here(
+    task_: Any,
+    *,
+    owner: User | None,
+    label: str,
+    kind: str,
+    engagement: Engagement | None = None,
+    owner_only: bool = True,
+    **kwargs: Any,
+) -> Progress:
+    """A ``Progress`` for the work of ``task_`` that this process runs itself, in the
+    foreground (a management command such as ``tandem run_sla``), with ``run_with_progress``.
+
+    The row is as ``start_with_progress`` makes it (the task's path and arguments, so "Try
+    again" can queue it), but created running, with this process as its worker and a fresh
+    heartbeat: if the process dies before or while the work runs, the reaper finds it once
+    the lease expires, exactly like a worker's. No task is queued. ``owner`` may be ``None``
+    (the system).
+    """
+    now = timezone.now()
+    return Progress.objects.create(
+        owner=owner,
+        label=label[:200],
+        kind=kind[:60],
+        engagement=engagement,
+        owner_only=owner_only,
+        state=ProgressState.RUNNING,
+        message="Starting",
+        worker=tasks_recovery.worker_identity(),
+        heartbeat=now,
+        task_name=getattr(task_, "module_path", "")[:200],
+        arguments=json.loads(json.dumps(kwargs, default=str)),
+    )
+
+
 def run_with_progress(
     progress_id: str,
     work: Callable[[Progress], Any],
     *,
     atomic: bool = True,
+    source: str = AuditSource.TASK,
 ) -> Any:
     """Run ``work(progress)`` as the progress owner and record how it ended.
 
@@ -123,7 +162,8 @@ def run_with_progress(
     the task backend records the failure too. So does anything else that ends the work
     (``SystemExit``, ``KeyboardInterrupt``, ``GeneratorExit``, a SIGTERM to the worker), with a
     reason saying so, after the kind of work has ended what it was doing (its ``Recovery``).
-    Work that has already ended (failed by the reaper, say) is not run again.
+    Work that has already ended (failed by the reaper, say) is not run again. Its writes
+    are audited with ``source`` (a command running work itself passes its own).
     """
     beating = _heartbeat_wanted()
     if beating:
@@ -147,7 +187,7 @@ def run_with_progress(
     progress._heartbeat = heartbeat  # type: ignore[attr-defined]  # see Progress.update
     stop_signals = _stop_on_signals() if beating else nullcontext()
     try:
-        with stop_signals, audit_context(source=AuditSource.TASK, user=progress.owner):
+        with stop_signals, audit_context(source=source, user=progress.owner):
             if atomic:
                 with transaction.atomic():
                     result = work(progress)
@@ -170,7 +210,8 @@ def run_with_progress(
 
 
 def _heartbeat_wanted() -> bool:
-    """A heartbeat in a real worker; none with the immediate backend (the caller's process)."""
+    """A heartbeat in a real worker, and in a command running work itself (``progress_here``);
+    none with the immediate backend (tests: the work runs in the caller's process)."""
     backend = settings.TASKS.get("default", {}).get("BACKEND", "")
     return backend != IMMEDIATE_BACKEND and not backend.endswith("DummyBackend")
 
@@ -187,10 +228,11 @@ def _stop_on_signals() -> Iterator[None]:
     """While the work runs, SIGTERM and SIGINT end it as failed ("the worker was stopped").
 
     Only in the main thread, and only for a signal the process already handles (``db_worker``
-    does: it finishes its current task, then exits). That handler still runs first, so the
-    worker exits after this task; the task itself stops at once instead of being cut short
-    by the SIGKILL that follows a SIGTERM when it outlasts the supervisor's patience. The
-    handlers are restored when the work ends.
+    does: it finishes its current task, then exits; a command has Python's Ctrl-C handler,
+    which raises ``KeyboardInterrupt`` - recorded the same way). That handler still runs
+    first, so the worker exits after this task; the task itself stops at once instead of being
+    cut short by the SIGKILL that follows a SIGTERM when it outlasts the supervisor's patience.
+    The handlers are restored when the work ends.
     """
     if threading.current_thread() is not threading.main_thread():
         yield

@@ -178,6 +178,10 @@ class Heartbeat:
 
 # Is a worker on this machine alive? -----------------------------------------------------------
 
+#: What the command line of a process that runs work holds: the task worker, and the commands
+#: that run work themselves in the foreground (``tandem.core.tasks.progress_here``).
+WORK_COMMANDS = (b"db_worker", b"run_sla")
+
 
 def alive_here(worker: str, since: datetime | None) -> bool:
     """True when ``worker`` (``host:pid``) is a worker process of this machine that is still
@@ -212,7 +216,7 @@ def alive_here(worker: str, since: datetime | None) -> bool:
     fields = stat.rpartition(")")[2].split()
     if not fields or fields[0] in {"Z", "X"}:  # a zombie is dead, whatever kill() says
         return False
-    if b"db_worker" not in command:
+    if not any(name in command for name in WORK_COMMANDS):
         return False  # not a worker: the pid was reused, or belongs to another namespace
     started = boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
     return since is None or started <= since.timestamp() + 1

@@ -10,7 +10,9 @@ Three functions, in the order a run lives:
   out the credits, and write everything in one transaction. A failure anywhere leaves no
   row behind and marks the run ``failed`` with the reason;
 - ``start_run`` is ``create_run`` plus the background task (``tasks_sla.run_sla``) with a
-  progress bar, for pages, the API and the command line.
+  progress bar, for pages and the API; ``create_run_here`` is ``create_run`` plus a progress
+  bar for a run this process executes itself (``tandem run_sla``, whose progress beats like a
+  worker's: a killed command's run is failed within the lease).
 
 The rows are bulk data (``EngagementBulkModel``): no audit record each. The run itself is
 audited twice: when it is queued (its "create") and once when it ends, with the counts in
@@ -59,10 +61,6 @@ Report = Callable[[int, str], None]
 
 #: Rows per INSERT batch (``bulk_create`` and the prepared ``executemany``).
 BATCH_SIZE = 5_000
-#: A run started from the command line (``tandem run_sla``) has no progress bar, hence no
-#: heartbeat: while it runs it blocks another run of the engagement for at most this long.
-#: A run with a progress bar blocks while its progress is alive (see ``busy_run``).
-COMMAND_RUN_BUSY_FOR = timedelta(hours=1)
 
 #: Open clocks at or over this share of their target (in percent) are "at risk".
 AT_RISK_PERCENT = 75
@@ -118,29 +116,21 @@ def create_run(
 def busy_run(engagement: Engagement) -> SlaRun | None:
     """The run that keeps another from starting: queued or running, and alive.
 
-    Dead work is reaped first (``tandem.core.tasks_recovery``): a run whose worker died or
-    never started it is failed there and then, so the engagement is free at once. A run with
-    a progress bar is alive while its progress is queued or running; one without is either
-    just created and not yet linked to its task (a double click: alive for one lease) or a
-    command-line run (alive for :data:`COMMAND_RUN_BUSY_FOR`).
+    Dead work is reaped first (``tandem.core.tasks_recovery``): a run whose worker (or
+    ``tandem run_sla`` process) died or never started it is failed there and then, so the
+    engagement is free at once. A run is alive while its progress is queued or running; one
+    without a progress is just created and not yet linked to its task (a double click: alive
+    for one lease).
     """
     from tandem.core.choices import ProgressState
     from tandem.core.tasks_recovery import lease_seconds, reap_dead_work
 
     reap_dead_work()
     now = timezone.now()
-    alive = (
-        Q(progress__state__in=[ProgressState.QUEUED, ProgressState.RUNNING])
-        | Q(
-            progress__isnull=True,
-            status=RunStatus.QUEUED,
-            started_at__gte=now - timedelta(seconds=lease_seconds()),
-        )
-        | Q(
-            progress__isnull=True,
-            status=RunStatus.RUNNING,
-            started_at__gte=now - COMMAND_RUN_BUSY_FOR,
-        )
+    alive = Q(progress__state__in=[ProgressState.QUEUED, ProgressState.RUNNING]) | Q(
+        progress__isnull=True,
+        status=RunStatus.QUEUED,
+        started_at__gte=now - timedelta(seconds=lease_seconds()),
     )
     open_runs = SlaRun.objects.filter(
         engagement=engagement, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
@@ -170,6 +160,35 @@ def start_run(
         run_id=run.pk,
     )
     SlaRun.objects.filter(pk=run.pk, progress__isnull=True).update(progress=progress)
+    run.refresh_from_db()
+    return run, progress
+
+
+def create_run_here(
+    *, engagement: Engagement, user: User | None, as_of: datetime | None = None
+) -> tuple[SlaRun, Progress]:
+    """Create a run that this process executes itself (``tandem run_sla``), with its progress.
+
+    The run and its progress (running, this process its worker, see
+    ``tandem.core.tasks.progress_here``) are created in one transaction: whenever the process
+    dies, the reaper finds the progress once the lease expires and fails the run, as for a
+    worker's. Run the work with ``run_with_progress(progress, tasks_sla.execute...)``.
+    """
+    from tandem.core.tasks import progress_here
+    from tandem.service.tasks_sla import SLA_RUN_KIND, run_sla
+
+    with transaction.atomic():
+        run = create_run(engagement=engagement, user=user, as_of=as_of)
+        progress = progress_here(
+            run_sla,
+            owner=user,
+            label=f"SLA run of {engagement.name}",
+            kind=SLA_RUN_KIND,
+            engagement=engagement,
+            owner_only=False,
+            run_id=run.pk,
+        )
+        SlaRun.objects.filter(pk=run.pk).update(progress=progress)
     run.refresh_from_db()
     return run, progress
 

@@ -35,10 +35,19 @@ SLA_RUN_KIND = "sla_run"
 @task()
 def run_sla(progress_id: str, run_id: int) -> Any:
     """Execute the queued SLA run ``run_id``, reporting on the progress row."""
-    return run_with_progress(progress_id, lambda progress: _run(progress, run_id), atomic=False)
+    return run_with_progress(progress_id, lambda progress: execute(progress, run_id), atomic=False)
 
 
-def _run(progress: Progress, run_id: int) -> dict[str, Any]:
+def execute(
+    progress: Progress, run_id: int, *, echo: sla_runs.Report | None = None
+) -> dict[str, Any]:
+    """The work of ``run_sla`` (and of ``tandem run_sla``, which runs it in the foreground):
+    execute the run, reporting on ``progress`` and to ``echo``; ``TaskFailure`` unless done."""
+
+    def report(percent: int, message: str) -> None:
+        progress.update(percent=percent, message=message)
+        if echo is not None:
+            echo(percent, message)
 
     run = SlaRun.objects.select_related("engagement").filter(pk=run_id).first()
     if run is None:
@@ -47,9 +56,7 @@ def _run(progress: Progress, run_id: int) -> dict[str, Any]:
         SlaRun.objects.filter(pk=run.pk).update(progress=progress)
         run.progress = progress
     try:
-        run = sla_runs.execute_run(
-            run, report=lambda percent, message: progress.update(percent=percent, message=message)
-        )
+        run = sla_runs.execute_run(run, report=report)
     except sla_runs.RunRefused as exc:
         raise TaskFailure(str(exc)) from exc
     if run.status != RunStatus.DONE:

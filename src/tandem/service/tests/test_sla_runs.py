@@ -363,6 +363,23 @@ def test_the_command_runs_in_the_foreground_and_refuses_clearly(world, data) -> 
     run = SlaRun.objects.get(engagement=world.e1)
     assert (run.status, run.as_of, run.started_by) == (RunStatus.DONE, AS_OF, world.it_lead)
     assert "[100%]" in out.getvalue() and "2 breaches, 1 at risk" in out.getvalue()
+    # Run as a worker runs it: a progress bar (hence a heartbeat and the reaper) of its own.
+    from tandem.service.tasks_sla import SLA_RUN_KIND, run_sla
+
+    progress = run.progress
+    assert progress is not None and progress.state == ProgressState.SUCCEEDED
+    assert (progress.kind, progress.owner, progress.engagement) == (
+        SLA_RUN_KIND,
+        world.it_lead,
+        world.e1,
+    )
+    assert progress.owner_only is False and progress.task_name == run_sla.module_path
+    assert progress.arguments == {"run_id": run.pk} and progress.worker
+    assert progress.result["run_id"] == run.pk
+    ended = ChangeLog.objects.filter(
+        content_type=ContentType.objects.get_for_model(run), object_id=str(run.pk)
+    ).order_by("pk")
+    assert [(c.source, c.user) for c in ended] == [("command", world.it_lead)] * 2
     with pytest.raises(CommandError, match="may not start SLA runs"):
         call_command("run_sla", "--engagement", str(world.e1.pk), "--as", world.observer.email)
     with pytest.raises(CommandError, match="no engagement"):

@@ -2,14 +2,19 @@
 
     tandem run_sla --engagement ID [--as-of ISO8601] [--as USER_EMAIL]
 
-Runs ``sla_runs.create_run`` then ``execute_run`` in this process (no worker needed), with
-progress on stdout; the run appears on the engagement's SLA runs page like any other.
+Runs the run in this process (no worker needed), with progress on stdout; the run appears on
+the engagement's SLA runs page like any other, with its progress bar. It runs as a worker runs
+it (``sla_runs.create_run_here``, then ``run_with_progress``): a heartbeat keeps it alive, so a
+command killed mid-run has its run failed with the reason once the lease
+(``TANDEM_TASK_LEASE_SECONDS``) expires, and the engagement is free again; Ctrl-C fails it at
+once.
 ``--as-of`` without an offset is read in the engagement's time zone. Without ``--as`` the
 run is the system's. A refused or failed run exits non-zero, and a failed one stores nothing.
 """
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,7 +25,8 @@ from tandem.core.audit import audit_context
 from tandem.core.choices import AuditSource
 from tandem.core.models import Engagement, User
 from tandem.core.services import NotAllowed
-from tandem.service import sla_runs
+from tandem.core.tasks import TaskFailure, run_with_progress
+from tandem.service import sla_runs, tasks_sla
 from tandem.service.choices import RunStatus
 
 
@@ -54,13 +60,23 @@ class Command(BaseCommand):
         as_of = _instant(options["as_of"], engagement.time_zone) if options["as_of"] else None
         with audit_context(source=AuditSource.COMMAND, user=actor):
             try:
-                run = sla_runs.create_run(engagement=engagement, user=actor, as_of=as_of)
+                run, progress = sla_runs.create_run_here(
+                    engagement=engagement, user=actor, as_of=as_of
+                )
             except (sla_runs.RunRefused, NotAllowed) as exc:
                 raise CommandError(f"no run: {exc}") from None
             self.stdout.write(
                 f"SLA run {run.pk} of {engagement}, as of {run.as_of:%Y-%m-%d %H:%M} UTC"
             )
-            run = sla_runs.execute_run(run, report=self.report)
+            # A failed run is recorded on the run and its progress (TaskFailure): said below.
+            with suppress(TaskFailure):
+                run_with_progress(
+                    str(progress.pk),
+                    lambda progress: tasks_sla.execute(progress, run.pk, echo=self.report),
+                    atomic=False,
+                    source=AuditSource.COMMAND,
+                )
+        run.refresh_from_db()
         if run.status != RunStatus.DONE:
             raise CommandError(f"SLA run {run.pk} failed, nothing was stored: {run.error}")
         self.stdout.write(self.style.SUCCESS(f"SLA run {run.pk}: {sla_runs.summary(run)}"))
