@@ -3,7 +3,7 @@ the canonical ticket and hold frames of ``tandem.analytics.frames``. Pure: no Dj
 
 from tandem.ingest._common import Imported, check_size
 from tandem.ingest.detect import FORMATS, detect_format
-from tandem.ingest.errors import IngestError, Problem
+from tandem.ingest.errors import IngestError, Problem, ReadingStopped
 from tandem.ingest.generic import read_generic, read_holds_csv
 from tandem.ingest.glpi import read_glpi
 from tandem.ingest.jira import read_jira
@@ -19,6 +19,7 @@ __all__ = [
     "Limits",
     "Problem",
     "READERS",
+    "ReadingStopped",
     "check_size",
     "detect_format",
     "read_export",

@@ -61,6 +61,19 @@ class IngestError(Exception):
         return self._message()
 
 
+class ReadingStopped(Exception):
+    """A reader stopped because its ``Limits.deadline`` passed: the reading took too long.
+
+    Not an :class:`IngestError`: nothing is wrong with the file, and a caller that
+    collects problems must not show this as one. Whoever set the deadline handles it."""
+
+    def __init__(self, file: str, budget: float | None = None) -> None:
+        self.file = file
+        self.budget = budget
+        took = f"longer than {budget:g} s" if budget is not None else "past its deadline"
+        super().__init__(f"{file}: stopped: the reading took {took}; nothing was imported")
+
+
 @dataclass
 class Problems:
     """Collects problems for one file, stopping at ``limit``."""

@@ -106,6 +106,7 @@ def read_generic(
     warnings: list[str] = []
     df = mark_missing(df)
     df = parse_instants(df, INSTANTS, ISO_8601, timezone, problems, warnings, labels, fast=fast)
+    opened.limits.check_time(opened.name)  # between stages: parsing can take seconds
     table = user_priority_table(PRIORITIES, priority_map)
     df = map_priority(
         df, table, problems, warnings, labels.get("priority_raw", "priority"), "expected P1-P4"
@@ -163,6 +164,7 @@ def read_holds_csv(
     df = parse_instants(
         df, ("start", "end"), ISO_8601, timezone, problems, warnings, labels, fast=fast
     )
+    opened.limits.check_time(opened.name)  # between stages: parsing can take seconds
     problems.raise_if_any()
     check_holds(df, tickets, problems, labels)
     problems.raise_if_any()

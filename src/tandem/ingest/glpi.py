@@ -101,6 +101,7 @@ def read_glpi(
     warnings: list[str] = []
     df = mark_missing(df)
     df = parse_instants(df, INSTANTS, ISO, timezone, problems, warnings, labels)
+    export.opened.limits.check_time(export.opened.name)  # between stages
     table = user_priority_table(PRIORITIES, priority_map)
     df = map_priority(
         df, table, problems, warnings, labels.get("priority_raw", "priority"),

@@ -92,6 +92,7 @@ def read_jira(
     fmt = JIRA if values.str.contains(r"/[A-Za-z]{3}/").any() or values.len() == 0 else ISO
     df = mark_missing(df)
     df = parse_instants(df, INSTANTS, fmt, timezone, problems, warnings, labels)
+    export.opened.limits.check_time(export.opened.name)  # between stages
     table = user_priority_table(PRIORITIES, priority_map)
     df = map_priority(
         df, table, problems, warnings, labels.get("priority_raw", "Priority"),

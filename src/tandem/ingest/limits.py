@@ -17,6 +17,15 @@ reading stopped:
 - ``max_columns``: columns in the header row.
 - ``max_cell_chars``: characters in one cell of the columns a reader reads (free text
   included); in a workbook, also the longest run of text between two XML tags.
+- ``deadline`` (optional): a ``time.monotonic()`` instant after which the reader stops at
+  its next step, raising :class:`~tandem.ingest.errors.ReadingStopped` (not an
+  ``IngestError``: the file is not at fault). The readers look at the clock between their
+  stages and once per chunk of their chunked loops (gzip decompression, the line-length
+  pass, the workbook's XML scan, every few thousand rows openpyxl or the csv module
+  yields), never per row; a Polars scan cannot be interrupted, so the clock is read before
+  and after it. :meth:`Limits.lasting` sets it from a budget in seconds, which the message
+  then names. A caller that runs a reader in a thread of its own (the import wizard's
+  preview) thus sees the thread end soon after its budget.
 
 The defaults fit the largest exports Tandem is built for (tens of millions of rows, as the
 10,000,000-ticket benchmark reads); the Django side narrows them from settings
@@ -26,7 +35,10 @@ The defaults fit the largest exports Tandem is built for (tens of millions of ro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
+
+from tandem.ingest.errors import ReadingStopped
 
 #: The most rows and columns an Excel worksheet holds (1,048,576 x 16,384 = XFD).
 XLSX_MAX_ROWS = 1_048_576
@@ -45,12 +57,31 @@ class Limits:
     max_rows: int = 20_000_000
     max_columns: int = 2_000
     max_cell_chars: int = 32_767
+    #: A ``time.monotonic()`` instant to stop at (None: no time limit).
+    deadline: float | None = None
+    #: The budget in seconds ``deadline`` was set from (for the message only).
+    budget: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("max_bytes", "max_rows", "max_columns", "max_cell_chars"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"Limits.{name} must be a positive integer, not {value!r}")
+        for name in ("deadline", "budget"):
+            value = getattr(self, name)
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if value is not None and not number:
+                raise ValueError(f"Limits.{name} must be seconds (a number) or None, not {value!r}")
+
+    def lasting(self, seconds: float) -> Limits:
+        """These limits, stopping the reading ``seconds`` from now."""
+        return replace(self, deadline=time.monotonic() + seconds, budget=seconds)
+
+    def check_time(self, file: str) -> None:
+        """Raise :class:`ReadingStopped` once ``deadline`` has passed (cheap: one clock
+        read; callers call it per stage or chunk, never per row)."""
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise ReadingStopped(file, self.budget)
 
     @property
     def xlsx_rows(self) -> int:

@@ -185,6 +185,7 @@ def read_servicenow(
     fmt = _date_format(df, INSTANTS, date_format, problems)
     df = mark_missing(df)
     df = parse_instants(df, INSTANTS, fmt, timezone, problems, warnings, labels)
+    opened.limits.check_time(opened.name)  # between stages: parsing can take seconds
     table = user_priority_table(PRIORITIES, priority_map)
     df = map_priority(
         df, table, problems, warnings, labels.get("priority_raw", "Priority"),
@@ -229,6 +230,7 @@ def read_servicenow_events(
     fmt = _date_format(df, instants, date_format, problems)
     df = mark_missing(df).with_columns(pl.col("updated_at").is_null().alias("__no_update"))
     df = parse_instants(df, instants, fmt, timezone, problems, warnings, labels)
+    export.opened.limits.check_time(export.opened.name)  # between stages
     missing = df.filter(pl.col("__no_update"))
     for (row,) in missing.select(ROW).head(problems.room).iter_rows():
         problems.add(row, labels["updated_at"], "the update time is missing")

@@ -323,7 +323,13 @@ class Staged:
             raise IngestError([Problem(self.file_name, None, None, reason)]) from None
         archive.unlink(missing_ok=True)
 
-    def read(self, progress: Progress | None = None, *, format: str | None = None) -> Imported:
+    def read(
+        self,
+        progress: Progress | None = None,
+        *,
+        format: str | None = None,
+        limits: Limits | None = None,
+    ) -> Imported:
         self.unpack(progress)
         return read_files(
             self.path,
@@ -336,6 +342,7 @@ class Staged:
             progress=progress,
             mapping=self.mapping,
             priority_map=self.priority_map,
+            limits=limits,
         )
 
     def make_preview(self, progress: Progress | None = None) -> dict[str, Any]:
@@ -344,11 +351,14 @@ class Staged:
         self.keep_preview(preview)
         return preview
 
-    def build_preview(self, progress: Progress | None = None) -> dict[str, Any]:
+    def build_preview(
+        self, progress: Progress | None = None, *, limits: Limits | None = None
+    ) -> dict[str, Any]:
         """Read the staged file into its preview, written nowhere: the summary or the
         problems, and for a generic CSV (or one no format fits) what the column-mapping form
         needs. ``progress`` is called between the phases (the preview task's time budget
-        stops the work there by raising from it)."""
+        stops the work there by raising from it); ``limits`` (default ``import_limits()``)
+        may carry a deadline, past which the readers raise ``ReadingStopped``."""
         report = progress or _silent
         revision = self.revision
         format = self.format
@@ -357,8 +367,8 @@ class Staged:
             if format is None:
                 report(2, f"Detecting the format of {self.file_name}")
                 check_size(self.path, max_import_bytes(), file_name=self.file_name)
-                format = detect_format(self.path, self.file_name, import_limits())
-            preview = summarise(self.read(progress, format=format))
+                format = detect_format(self.path, self.file_name, limits or import_limits())
+            preview = summarise(self.read(progress, format=format, limits=limits))
         except IngestError as exc:
             preview = problems_of(exc)
         preview.update(format=format, revision=revision)

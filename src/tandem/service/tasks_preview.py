@@ -9,15 +9,18 @@ confirms, and the counts on the confirm button are the whole file's.
 The reading runs in a thread of its own while the task's thread watches the clock
 (``TANDEM_PREVIEW_SECONDS``, 60 by default) and copies the reader's progress to the
 ``Progress`` row. At the deadline the task fails at once with a message saying so; the
-reader is told to stop and does at its next step (the readers' own limits on size, rows,
-columns and cells bound what it can still do), and a preview it finishes late is never
-written. The preview itself is kept beside the staged file (``preview-<revision>.json``),
-not in the database: it goes away with the upload; the ``Progress`` result holds only its
-counts.
+reader's thread ends soon after: the readers get the same deadline (``Limits.deadline``)
+and look at the clock between their stages and once per chunk they read (a Polars scan
+cannot be interrupted: its own row limit bounds it); when they stop first
+(``ReadingStopped``), the task fails with the same message. A preview finished late is
+never written. The preview itself is kept beside the staged file
+(``preview-<revision>.json``), not in the database: it goes away with the upload; the
+``Progress`` result holds only its counts.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from typing import Any
@@ -29,6 +32,9 @@ from tandem.core.models import Engagement, Progress, User
 from tandem.core.tasks import TaskFailure, run_with_progress, start_with_progress
 from tandem.core.tasks_compat import task
 from tandem.core.tasks_recovery import Recovery, Refusal, register_recovery, start_again
+from tandem.ingest.errors import ReadingStopped
+from tandem.ingest.limits import Limits
+from tandem.service.import_limits import import_limits
 from tandem.service.imports import Staged, StagedMissing
 
 PREVIEW_KIND = "preview_import"
@@ -88,8 +94,9 @@ class _Stopped(Exception):
 class _Reading:
     """``Staged.build_preview`` in a thread, reporting to plain attributes (no database)."""
 
-    def __init__(self, staged: Staged) -> None:
+    def __init__(self, staged: Staged, limits: Limits | None = None) -> None:
         self.staged = staged
+        self.limits = limits
         self.percent = 0
         self.message = f"Opening {staged.file_name}"
         self.preview: dict[str, Any] | None = None
@@ -104,7 +111,7 @@ class _Reading:
 
     def _run(self) -> None:
         try:
-            preview = self.staged.build_preview(self.report)
+            preview = self.staged.build_preview(self.report, limits=self.limits)
             self.report(99, "Keeping the preview")
             self.preview = preview
         except _Stopped:
@@ -120,8 +127,9 @@ def _preview(progress: Progress, staged_id: str, revision: int) -> dict[str, Any
     if staged.revision != revision:  # a newer mapping has a preview of its own coming
         return {"staged_id": staged_id, "revision": revision, "superseded": True}
     budget = preview_seconds()
-    reading = _Reading(staged)
     deadline = time.monotonic() + budget
+    limits = dataclasses.replace(import_limits(), deadline=deadline, budget=budget)
+    reading = _Reading(staged, limits)
     reading.thread.start()
     shown: tuple[int, str] | None = None
     written = 0.0
@@ -137,6 +145,8 @@ def _preview(progress: Progress, staged_id: str, revision: int) -> dict[str, Any
         if state != shown or now - written >= BEAT_SECONDS:
             progress.update(percent=min(state[0], 99), message=state[1])
             shown, written = state, now
+    if isinstance(reading.error, ReadingStopped):
+        raise PreviewTooSlow(_too_slow(staged, budget, reading.message))
     if reading.error is not None:
         raise reading.error
     preview = reading.preview

@@ -59,6 +59,9 @@ class Opened:
 GZIP_MAGIC = b"\x1f\x8b"
 #: Bytes decompressed (and read) per step: the most a gzip file holds in memory at once.
 _CHUNK = 4 * 1024 * 1024
+#: Loops that read a row at a time (csv module, openpyxl) look at the clock (``Limits.deadline``)
+#: at every row number ``n`` with ``n & ROWS_PER_CHECK == 0``: every 4,096 rows (a mask: 2**k - 1).
+ROWS_PER_CHECK = 4095
 
 
 def open_source(
@@ -172,6 +175,7 @@ def _inflate(raw: IO[bytes], name: str, limits: Limits, *, partial: bool) -> Ite
     pending = b""
     total = 0
     while True:
+        limits.check_time(name)
         if not pending:
             pending = raw.read(_CHUNK)
             if not pending:
@@ -285,6 +289,7 @@ def _check_line_lengths(opened: Opened, columns: int, problems: Problems) -> Non
         buffer = bytearray(_CHUNK)  # reused: no fresh pages to fault in for every chunk
         with opened.path.open("rb") as f:
             while size := f.readinto(buffer):
+                opened.limits.check_time(opened.name)
                 chunk = buffer if size == _CHUNK else buffer[:size]
                 nul = nul or b"\x00" in chunk
                 since, at = _run_without(chunk, since, longest)
@@ -409,7 +414,9 @@ def scan_csv(
 
     The columns named in ``raw`` are left as read (not stripped, missing-value cells kept):
     the caller cleans them, e.g. with ``instants.clean_iso``, which cleans only the values
-    its fast path cannot read (cleaning a million values costs more than reading them)."""
+    its fast path cannot read (cleaning a million values costs more than reading them).
+    Polars' scan cannot be interrupted: ``limits.deadline`` is looked at before and after."""
+    opened.limits.check_time(opened.name)
     try:
         # Fast path: strict UTF-8 (lossy decoding costs about a third of the scan) and the
         # row numbers counted by the reader itself, the values stripped in the same query.
@@ -479,6 +486,7 @@ def check_frame_limits(
     byte lengths of each column first (a string's bytes are never fewer than its
     characters), characters only where the bytes are over the limit."""
     limits = opened.limits
+    limits.check_time(opened.name)  # after a scan: it may have run past the deadline
     if df.height > limits.max_rows:
         stopped = f"; stopped reading at row {limits.max_rows + 2:,}"
         raise problems.fail(None, None, rows_reason(limits.max_rows) + stopped)
@@ -522,6 +530,8 @@ def _first_ragged_row(opened: Opened) -> tuple[int, int, int] | None:
             records = csv.reader(text)
             expected = len(next(records, []))
             for row, record in enumerate(records, start=2):
+                if not row & ROWS_PER_CHECK:
+                    limits.check_time(opened.name)
                 if len(record) > expected:
                     return row, len(record), expected
                 if row > limits.max_rows + 1:

@@ -23,7 +23,12 @@ from typing import IO, Any
 import polars as pl
 
 from tandem.ingest._common.base import ROW
-from tandem.ingest._common.sources import Opened, check_frame_limits, clean_strings
+from tandem.ingest._common.sources import (
+    ROWS_PER_CHECK,
+    Opened,
+    check_frame_limits,
+    clean_strings,
+)
 from tandem.ingest.errors import Problems
 from tandem.ingest.limits import (
     XLSX_MAX_ROWS,
@@ -122,6 +127,7 @@ def _check_part(
     try:
         with archive.open(info) as part:
             while True:
+                limits.check_time(problems.file)
                 chunk = part.read(_CHUNK)
                 if not chunk:
                     break
@@ -189,6 +195,7 @@ def _workbook(opened: Opened, problems: Problems) -> Any:
     if not opened.checked:
         guard_workbook(opened, problems)
         opened.checked = True
+    opened.limits.check_time(opened.name)
     target = opened.path if opened.path is not None else io.BytesIO(opened.data or b"")
     try:
         return openpyxl.load_workbook(target, read_only=True, data_only=True)
@@ -243,6 +250,8 @@ def read_xlsx(opened: Opened, columns: Mapping[str, str], problems: Problems) ->
         data: dict[str, list[str | None]] = {c: [] for c in columns}
         rows = ws.iter_rows(min_row=2, max_row=last, max_col=width, values_only=True)
         for number, row in enumerate(rows, start=2):
+            if not number & ROWS_PER_CHECK:
+                limits.check_time(opened.name)
             if all(v is None for v in row):
                 continue
             if number >= last:

@@ -617,9 +617,9 @@ def test_the_file_is_read_in_a_thread_of_the_task_not_the_request(
     threads = []
     build = imports.Staged.build_preview
 
-    def recording(self, progress=None):
+    def recording(self, progress=None, **kwargs):
         threads.append(threading.current_thread().name)
-        return build(self, progress)
+        return build(self, progress, **kwargs)
 
     monkeypatch.setattr(imports.Staged, "build_preview", recording)
     client = client_for(world.it_lead)
@@ -715,6 +715,61 @@ def test_a_preview_over_its_time_budget_fails_with_the_message(
     # A retry with a preview there changes nothing.
     client.post(url, {"retry": "1"})
     assert Progress.objects.filter(kind="preview_import").count() == 2
+
+
+def test_the_reading_thread_itself_ends_soon_after_the_budget(
+    world, client_for, settings, monkeypatch, media
+) -> None:
+    """A reader busy in one long step (here the line-length pass, slowed to 0.3 s for each
+    of its 30 chunks: 9 s in all, twice: detecting the format, then reading) is given the
+    preview's deadline and stops at its next chunk: its thread is gone well before it could
+    have finished, not just abandoned."""
+    from tandem.ingest._common import sources
+
+    settings.TANDEM_PREVIEW_SECONDS = 0.3
+    chunks: list[float] = []
+    scan = sources._run_without
+
+    def slow(*args, **kwargs):
+        time.sleep(0.3)
+        chunks.append(time.monotonic())
+        return scan(*args, **kwargs)
+
+    monkeypatch.setattr(sources, "_CHUNK", 16)  # generic_tickets.csv: 478 bytes, 30 chunks
+    monkeypatch.setattr(sources, "_run_without", slow)
+    client = client_for(world.it_lead)
+    started = time.monotonic()
+    key = staged_id(upload(client, world.e1))
+    reader = [t for t in threading.enumerate() if t.name == f"preview-{key}"]
+    for thread in reader:
+        thread.join(3)
+        assert not thread.is_alive(), "the reading thread still runs after the budget"
+    ended = time.monotonic() - started
+    assert ended < 4.5, f"{ended:.1f} s"  # reading the whole file would take 9 s (twice)
+    assert 0 < len(chunks) < 15, chunks  # the pass had begun, and stopped at the deadline
+    progress = Progress.objects.get(kind="preview_import")
+    assert progress.state == "failed"
+    assert progress.error.startswith("The preview took longer than 0.3 s: it was stopped while")
+    assert not list((media / "imports" / key).glob("preview-*.json"))  # no late preview
+
+
+def test_the_readers_deadline_ending_the_reading_gives_the_budget_message(
+    world, client_for, settings, monkeypatch, media
+) -> None:
+    """When the reader's own look at the clock ends the reading before the task's watcher
+    sees the deadline, the task still fails with the budget's message, not a problem."""
+    from tandem.ingest.errors import ReadingStopped
+
+    def stopped(*args, **kwargs):
+        raise ReadingStopped("generic_tickets.csv", 60)
+
+    monkeypatch.setattr(imports, "read_files", stopped)
+    client = client_for(world.it_lead)
+    key = staged_id(upload(client, world.e1))
+    progress = Progress.objects.get(kind="preview_import")
+    assert progress.state == "failed"
+    assert progress.error.startswith("The preview took longer than 60 s: it was stopped while")
+    assert not list((media / "imports" / key).glob("preview-*.json"))
 
 
 def test_another_vendor_sees_neither_the_preview_nor_its_progress(world, client_for) -> None:
