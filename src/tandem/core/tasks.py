@@ -169,6 +169,21 @@ def run_with_progress(
     if beating:
         tasks_recovery.reap_dead_work()  # a worker reaps others' dead work as it starts
     progress = Progress.objects.select_related("owner").get(pk=progress_id)
+    # The signal handlers go in before the work is marked running: a SIGTERM that a page
+    # sees as "running" always ends the work as failed, never lets it finish unnoticed.
+    with _stop_on_signals() if beating else nullcontext():
+        return _claim_and_run(progress, work, atomic=atomic, source=source, beating=beating)
+
+
+def _claim_and_run(
+    progress: Progress,
+    work: Callable[[Progress], Any],
+    *,
+    atomic: bool,
+    source: str,
+    beating: bool,
+) -> Any:
+    """Mark the work running (unless it has ended already), run it, record how it ended."""
     now = timezone.now()
     worker = tasks_recovery.worker_identity()
     claimed = Progress.objects.filter(pk=progress.pk, state__in=_OPEN).update(
@@ -181,13 +196,12 @@ def run_with_progress(
     )
     if not claimed:
         raise TaskFailure(f"This work has already ended ({progress.get_state_display()}).")
-    progress.state, progress.percent, progress.message = ProgressState.RUNNING, 0, "Started"
-    progress.worker, progress.heartbeat = worker, now
-    heartbeat = tasks_recovery.Heartbeat(progress.pk).start() if beating else None
-    progress._heartbeat = heartbeat  # type: ignore[attr-defined]  # see Progress.update
-    stop_signals = _stop_on_signals() if beating else nullcontext()
     try:
-        with stop_signals, audit_context(source=source, user=progress.owner):
+        progress.state, progress.percent, progress.message = ProgressState.RUNNING, 0, "Started"
+        progress.worker, progress.heartbeat = worker, now
+        heartbeat = tasks_recovery.Heartbeat(progress.pk).start() if beating else None
+        progress._heartbeat = heartbeat  # type: ignore[attr-defined]  # see Progress.update
+        with audit_context(source=source, user=progress.owner):
             if atomic:
                 with transaction.atomic():
                     result = work(progress)
