@@ -102,7 +102,8 @@ def _reporter(progress: Progress, *, scale: int) -> Any:
 FILE_REMOVED = "Its uploaded file was removed: upload it again to import it."
 
 
-def _staged_of(progress: Progress) -> Staged | None:
+def staged_of(progress: Progress) -> Staged | None:
+    """The staged upload an import's or a preview's progress works on, while it is kept."""
     try:
         return Staged.load(str((progress.arguments or {}).get("staged_id", "")))
     except StagedMissing:
@@ -116,7 +117,7 @@ def import_abandoned(progress: Progress, reason: str) -> str | None:
     worker leaves none: this one says, on the engagement's import list, that the import was
     tried and why it failed. Unless the import had in fact committed before the worker died.
     """
-    staged = _staged_of(progress)
+    staged = staged_of(progress)
     engagement = progress.engagement
     file_name = staged.file_name if staged else progress.label.removeprefix("Import of ")
     stored = None
@@ -177,21 +178,25 @@ def _record_failed_import(
 
 def import_refusal(progress: Progress) -> Refusal | None:
     """An import is tried again from its staged file; once that is gone, upload it again."""
-    if _staged_of(progress) is not None:
+    return upload_again(
+        progress,
+        "The uploaded file of this import was removed when it failed: upload it again "
+        "to import it.",
+    )
+
+
+def upload_again(progress: Progress, message: str) -> Refusal | None:
+    """No retry once the staged upload is gone (``message`` says why): the wizard instead."""
+    if staged_of(progress) is not None:
         return None
     url = ""
     if progress.engagement_id:
         url = reverse("service:import_upload", args=[progress.engagement_id])
-    return Refusal(
-        "The uploaded file of this import was removed when it failed: upload it again "
-        "to import it.",
-        url=url,
-        link_text="Upload again",
-    )
+    return Refusal(message, url=url, link_text="Upload again")
 
 
 def import_retry(progress: Progress, user: Any) -> str:
-    staged = _staged_of(progress)
+    staged = staged_of(progress)
     again = start_again(progress, user)
     if staged is not None and staged.directory.exists():
         staged.import_progress_id = str(again.pk)

@@ -36,6 +36,7 @@ from tandem.ingest.errors import ReadingStopped
 from tandem.ingest.limits import Limits
 from tandem.service.import_limits import import_limits
 from tandem.service.imports import Staged, StagedMissing
+from tandem.service.tasks import staged_of, upload_again
 
 PREVIEW_KIND = "preview_import"
 #: How often the task looks at the clock and the reader's progress (seconds).
@@ -184,31 +185,18 @@ def _staged(staged_id: str) -> Staged:
 # Recovery (a worker that died mid-preview; "Try again" on its progress page) ----------------
 
 
-def _staged_of(progress: Progress) -> Staged | None:
-    try:
-        return Staged.load(str((progress.arguments or {}).get("staged_id", "")))
-    except StagedMissing:
-        return None
-
-
 def preview_refusal(progress: Progress) -> Refusal | None:
     """A preview is read again from its staged file; once that is gone, upload it again."""
-    if _staged_of(progress) is not None:
-        return None
-    url = ""
-    if progress.engagement_id:
-        url = reverse("service:import_upload", args=[progress.engagement_id])
-    return Refusal(
+    return upload_again(
+        progress,
         "The uploaded file is no longer there (imported, discarded or older than a day): "
         "upload it again.",
-        url=url,
-        link_text="Upload again",
     )
 
 
 def preview_retry(progress: Progress, user: Any) -> str:
     """Read the file again; the wizard's preview page follows the new reading."""
-    staged = _staged_of(progress)
+    staged = staged_of(progress)
     if staged is None:
         return start_again(progress, user).get_absolute_url()
     engagement = progress.engagement
