@@ -40,7 +40,7 @@ from tandem.analytics.frames import SIDES
 from tandem.analytics.measure import STOPS
 from tandem.core import audit
 from tandem.core.access import can_add
-from tandem.core.choices import AuditAction
+from tandem.core.choices import AuditAction, AuditSource
 from tandem.core.models import Engagement, Progress, User
 from tandem.core.services import NotAllowed
 from tandem.service.choices import AggregateLevel, RunStatus
@@ -127,15 +127,50 @@ def busy_run(engagement: Engagement) -> SlaRun | None:
 
     reap_dead_work()
     now = timezone.now()
+    lease = timedelta(seconds=lease_seconds())
+    # A run left open without a progress bar past the lease (made before runs had one, or
+    # whose creator died before queueing it) can never finish: it fails and frees the way.
+    for orphan in SlaRun.objects.filter(
+        engagement=engagement,
+        status__in=[RunStatus.QUEUED, RunStatus.RUNNING],
+        progress__isnull=True,
+        started_at__lt=now - lease,
+    ):
+        fail_run(orphan, ORPHANED)
     alive = Q(progress__state__in=[ProgressState.QUEUED, ProgressState.RUNNING]) | Q(
         progress__isnull=True,
         status=RunStatus.QUEUED,
-        started_at__gte=now - timedelta(seconds=lease_seconds()),
+        started_at__gte=now - lease,
     )
     open_runs = SlaRun.objects.filter(
         engagement=engagement, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
     )
     return open_runs.filter(alive).first()
+
+
+ORPHANED = (
+    "This run was never picked up by a worker (no progress bar past the lease); nothing was saved."
+)
+
+
+def fail_run(run: SlaRun, reason: str) -> bool:
+    """End an open run as failed with ``reason`` (audited, system); False if it had ended."""
+    before = audit.snapshot(run)
+    ended = SlaRun.objects.filter(
+        pk=run.pk, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
+    ).update(status=RunStatus.FAILED, error=reason, finished_at=max(timezone.now(), run.started_at))
+    if not ended:
+        return False
+    run.refresh_from_db()
+    with audit.audit_context(source=AuditSource.SYSTEM):
+        audit.record(
+            run,
+            action=AuditAction.UPDATE,
+            before=before,
+            after=audit.snapshot(run),
+            message=summary(run)[:300],
+        )
+    return True
 
 
 def start_run(

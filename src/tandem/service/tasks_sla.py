@@ -15,11 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
-from django.utils import timezone
 
-from tandem.core import audit
 from tandem.core.access import can_add
-from tandem.core.choices import AuditAction, AuditSource
 from tandem.core.models import Progress
 from tandem.core.tasks import TaskFailure, run_with_progress
 from tandem.core.tasks_compat import task
@@ -85,20 +82,7 @@ def run_abandoned(progress: Progress, reason: str) -> str | None:
         return None
     if run.status == RunStatus.DONE:
         return f"The worker stopped after SLA run {run.pk} was stored: its results stand."
-    before = audit.snapshot(run)
-    ended = SlaRun.objects.filter(
-        pk=run.pk, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
-    ).update(status=RunStatus.FAILED, error=reason, finished_at=max(timezone.now(), run.started_at))
-    if ended:
-        run.refresh_from_db()
-        with audit.audit_context(source=AuditSource.SYSTEM):
-            audit.record(
-                run,
-                action=AuditAction.UPDATE,
-                before=before,
-                after=audit.snapshot(run),
-                message=sla_runs.summary(run)[:300],
-            )
+    sla_runs.fail_run(run, reason)
     return None
 
 

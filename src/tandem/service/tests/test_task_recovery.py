@@ -108,6 +108,19 @@ def test_a_live_run_still_blocks_and_a_double_click_too(world, data) -> None:  #
         sla_runs.create_run(engagement=world.e1, user=None)
 
 
+def test_a_run_left_open_without_a_progress_fails_once_past_the_lease(world, data) -> None:  # noqa: F811
+    left = sla_runs.create_run(engagement=world.e1, user=None, as_of=AS_OF)
+    SlaRun.objects.filter(pk=left.pk).update(
+        status=RunStatus.RUNNING, started_at=timezone.now() - LONG_AGO
+    )
+    new = sla_runs.create_run(engagement=world.e1, user=world.it_lead, as_of=AS_OF)
+    left.refresh_from_db()
+    assert new.status == RunStatus.QUEUED
+    assert (left.status, left.error) == (RunStatus.FAILED, sla_runs.ORPHANED)
+    record = _history(left)[-1]
+    assert (record.action, record.source) == (AuditAction.UPDATE, AuditSource.SYSTEM)
+
+
 def test_a_system_exit_in_a_run_is_recorded_on_run_and_bar(world, data, monkeypatch) -> None:  # noqa: F811
     def exit_now(*args, **kwargs):
         raise SystemExit(1)
