@@ -40,12 +40,17 @@ _ROLES = (
 
 # The table. Columns are the roles above, in that order; each cell lists the actions
 # (v)iew (a)dd (c)hange (d)elete a(p)prove. Read a row as "in this area, who may do what".
+# "terms" holds what decides how a party is measured or paid (SLA policy versions, which side
+# works an assignment group; later contract terms, scope, escalation matrices): only the
+# client's sponsor and IT lead change it - the measured party never changes its measurement.
+# Why each row is as it is: docs/permissions.md.
 _TABLE = """
 area          sponsor  it_lead  it_staff  vendor_lead  vendor_staff  observer
 engagement    vcp      vc       v         v            v             v
 people        vacd     vacd     v         v            v             v
 records       vacp     vacdp    vac       vacd         vac           v
 approvals     vp       vac      v         va           v             v
+terms         vacd     vacd     v         v            v             v
 audit         v        v        v         v            v             v
 """
 

@@ -48,6 +48,9 @@ class SlaPolicy(EngagementScopedModel):
     """One version of the engagement's service-level policy: calendars, targets, goals, pause
     rules and credit terms (TOML), in force from ``effective_from`` until the next version."""
 
+    # Terms: how a party is measured. Only the client's sponsor and IT lead change them.
+    scope_area = "terms"
+
     version = models.PositiveIntegerField(help_text="1, 2, 3… in the order they were added.")
     name = models.CharField(max_length=200, help_text='E.g. "MSA schedule B, amendment 2".')
     effective_from = models.DateField(

@@ -216,6 +216,9 @@ class AssignmentGroupSide(EngagementScopedModel):
     figures to mean anything, so every party sees every mapping.
     """
 
+    # Terms: how a party is measured. Only the client's sponsor and IT lead change them.
+    scope_area = "terms"
+
     assignment_group = models.CharField(max_length=200)
     side = models.CharField(max_length=10, choices=GroupSide.choices)
     vendor = models.ForeignKey(

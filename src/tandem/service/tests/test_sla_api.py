@@ -35,11 +35,11 @@ def payload(world, **changes):
 
 def test_create_numbers_the_version_and_records_who(world, api_for) -> None:
     SlaPolicyFactory(engagement=world.e1, version=3, effective_from=date(2024, 1, 1))
-    response = api_for(world.vendor_lead).post(POLICIES, payload(world, version=99))
+    response = api_for(world.it_lead).post(POLICIES, payload(world, version=99))
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["version"] == 4 and body["is_frozen"] is False
-    assert body["created_by"] == world.vendor_lead.pk
+    assert body["created_by"] == world.it_lead.pk
     assert body["url"].endswith(reverse("service-api:slapolicy-detail", args=[body["id"]]))
 
 

@@ -203,7 +203,7 @@ def upload(name: str, content: bytes) -> SimpleUploadedFile:
 
 def test_upload_creates_a_new_version(world, policy, client_for) -> None:
     url = reverse("service:slapolicy_upload", args=[world.e1.pk])
-    response = client_for(world.vendor_lead).post(
+    response = client_for(world.it_lead).post(
         url,
         {
             "file": upload("schedule-b.toml", b"\xef\xbb\xbf" + POLICY_TOML.encode()),
@@ -214,7 +214,7 @@ def test_upload_creates_a_new_version(world, policy, client_for) -> None:
     created = SlaPolicy.objects.get(name="Schedule B v2")
     assert response.status_code == 302 and response["Location"] == created.get_absolute_url()
     assert created.version == 2 and created.source == POLICY_TOML  # byte-order mark dropped
-    assert created.created_by == world.vendor_lead
+    assert created.created_by == world.it_lead
 
 
 @pytest.mark.parametrize(
