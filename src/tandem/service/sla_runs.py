@@ -182,21 +182,27 @@ def start_run(
     engagement data. With the immediate task backend (tests) the run has ended on return.
     """
     from tandem.core.tasks import start_with_progress
-    from tandem.service.tasks_sla import SLA_RUN_KIND, run_sla
+    from tandem.service.tasks_sla import run_sla
 
     run = create_run(engagement=engagement, user=user, as_of=as_of)
-    progress = start_with_progress(
-        run_sla,
-        owner=user,
-        label=f"SLA run of {engagement.name}",
-        kind=SLA_RUN_KIND,
-        engagement=engagement,
-        owner_only=False,
-        run_id=run.pk,
-    )
+    progress = start_with_progress(run_sla, **_progress_of(run, user))
     SlaRun.objects.filter(pk=run.pk, progress__isnull=True).update(progress=progress)
     run.refresh_from_db()
     return run, progress
+
+
+def _progress_of(run: SlaRun, user: User | None) -> dict[str, Any]:
+    """A run's progress bar: every party of the engagement may follow it."""
+    from tandem.service.tasks_sla import SLA_RUN_KIND
+
+    return {
+        "owner": user,
+        "label": f"SLA run of {run.engagement.name}",
+        "kind": SLA_RUN_KIND,
+        "engagement": run.engagement,
+        "owner_only": False,
+        "run_id": run.pk,
+    }
 
 
 def create_run_here(
@@ -210,19 +216,11 @@ def create_run_here(
     worker's. Run the work with ``run_with_progress(progress, tasks_sla.execute...)``.
     """
     from tandem.core.tasks import progress_here
-    from tandem.service.tasks_sla import SLA_RUN_KIND, run_sla
+    from tandem.service.tasks_sla import run_sla
 
     with transaction.atomic():
         run = create_run(engagement=engagement, user=user, as_of=as_of)
-        progress = progress_here(
-            run_sla,
-            owner=user,
-            label=f"SLA run of {engagement.name}",
-            kind=SLA_RUN_KIND,
-            engagement=engagement,
-            owner_only=False,
-            run_id=run.pk,
-        )
+        progress = progress_here(run_sla, **_progress_of(run, user))
         SlaRun.objects.filter(pk=run.pk).update(progress=progress)
     run.refresh_from_db()
     return run, progress

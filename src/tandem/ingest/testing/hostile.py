@@ -317,6 +317,9 @@ HOSTILE_FILES: dict[str, Writer] = {
     "year_out_of_range": year_out_of_range,
 }
 
+#: Every file of the corpus, by name (for ``parametrize``).
+HOSTILE_NAMES: list[str] = sorted(HOSTILE_FILES)
+
 #: A fragment of the refusal each file gets, with the default limits.
 EXPECTED: dict[str, str] = {
     "xlsx_three_million_rows": "tickets.xlsx: more than 1,048,575 data rows (the limit)",

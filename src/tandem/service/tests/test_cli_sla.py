@@ -19,6 +19,7 @@ from django.core.management import CommandError, call_command
 from tandem.analytics.policy import load_policy
 from tandem.analytics.tests import oracle
 from tandem.core.formulas import neutralize
+from tandem.ingest.testing.hostile import HOSTILE_NAMES
 from tandem.service.management.commands.sla import OUTPUT_COLUMNS, _write
 
 POLICY = """
@@ -398,30 +399,7 @@ def test_the_output_has_the_bytes_csv_writer_writes(tmp_path: Path) -> None:
 # --- Hostile files: refused in seconds, with bounded memory, nothing written ---------------
 
 
-@pytest.fixture(scope="module")
-def hostile(tmp_path_factory):
-    """Each file of the corpus, written once for this module (some take seconds to make)."""
-    from tandem.ingest.testing.hostile import HOSTILE_FILES
-
-    made: dict[str, Path] = {}
-
-    def get(name: str) -> Path:
-        if name not in made:
-            made[name] = HOSTILE_FILES[name](tmp_path_factory.mktemp(name))
-        return made[name]
-
-    yield get
-    for path in made.values():
-        path.unlink(missing_ok=True)
-
-
-def _hostile_names() -> list[str]:
-    from tandem.ingest.testing.hostile import HOSTILE_FILES
-
-    return sorted(HOSTILE_FILES)
-
-
-@pytest.mark.parametrize("name", _hostile_names())
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
 def test_every_hostile_file_is_refused_by_sla_measure(name, hostile, files) -> None:
     from tandem.ingest.testing.hostile import EXPECTED
 

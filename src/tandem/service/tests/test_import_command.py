@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 
 from tandem.core.choices import AuditAction, AuditSource
 from tandem.core.models import ChangeLog
+from tandem.ingest.testing.hostile import HOSTILE_NAMES
 from tandem.service.models import ImportBatch, Ticket, TicketHold
 
 pytestmark = pytest.mark.django_db
@@ -193,30 +194,7 @@ def test_the_command_requires_an_actor(world) -> None:
 # --- Hostile files: refused in seconds, nothing stored ---------------------------------------
 
 
-@pytest.fixture(scope="module")
-def hostile(tmp_path_factory):
-    """Each file of the corpus, written once for this module (some take seconds to make)."""
-    from tandem.ingest.testing.hostile import HOSTILE_FILES
-
-    made: dict[str, Path] = {}
-
-    def get(name: str) -> Path:
-        if name not in made:
-            made[name] = HOSTILE_FILES[name](tmp_path_factory.mktemp(name))
-        return made[name]
-
-    yield get
-    for path in made.values():
-        path.unlink(missing_ok=True)
-
-
-def _hostile_names() -> list[str]:
-    from tandem.ingest.testing.hostile import HOSTILE_FILES
-
-    return sorted(HOSTILE_FILES)
-
-
-@pytest.mark.parametrize("name", _hostile_names())
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
 def test_every_hostile_file_is_refused_and_nothing_stored(world, hostile, name) -> None:
     """The same refusal ``tandem sla measure`` gives (one validator, one set of limits from
     settings), in seconds, with bounded memory, and not a row written."""
