@@ -4,6 +4,7 @@
                        [--as-of ISO8601] [--format generic|servicenow|...] [--timezone TZ]
     tandem sla report  --tickets T.csv [--holds H.csv] --policy P.toml
                        [--as-of ISO8601] [--format ...] [--timezone TZ] [--by-month TZ]
+    tandem sla init-policy [--output FILE] [--country US] [--timezone TZ] [--force]
 
 Both read the tickets with the ``ingest`` reader for the format (detected when not given),
 measure them with the ``analytics`` engine and either write one CSV row per ticket and
@@ -30,6 +31,7 @@ from tandem.analytics.measure import measure
 from tandem.analytics.policy import Policy, PolicyError, load_policy
 from tandem.core.formulas import FORMULA_PATTERN, QUOTE
 from tandem.ingest import FORMATS, IngestError, read_export, read_holds_csv
+from tandem.service import policy_template
 from tandem.service.import_limits import import_limits
 
 OUTPUT_COLUMNS = ("ticket_id", "metric", "elapsed_seconds", "target_seconds", "met")
@@ -41,7 +43,9 @@ class Command(BaseCommand):
     requires_migrations_checks = False
 
     def add_arguments(self, parser: CommandParser) -> None:
-        actions = parser.add_subparsers(dest="action", required=True, metavar="{measure,report}")
+        actions = parser.add_subparsers(
+            dest="action", required=True, metavar="{measure,report,init-policy}"
+        )
         measure_parser = actions.add_parser(
             "measure", help="write one row per ticket and target", description=__doc__
         )
@@ -63,8 +67,14 @@ class Command(BaseCommand):
         report_parser.add_argument(
             "--by-month", metavar="TZ", type=_zone, help="also split by month in this time zone"
         )
+        policy_template.add_arguments(
+            actions.add_parser("init-policy", help="write a commented example policy TOML")
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "init-policy":
+            policy_template.init_policy(options, self.stdout.write)
+            return
         policy = _policy(options["policy"])
         tickets, holds = _read(options)
         try:
