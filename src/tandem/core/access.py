@@ -156,9 +156,11 @@ def can(user: User | AnonymousUser, action: str, obj: models.Model) -> bool:
 def can_add_anywhere(user: User | AnonymousUser, model: type[models.Model]) -> bool:
     """Could ``user`` add a ``model`` row anywhere? (Asked before a payload is read.)
 
-    Engagements: people of a client organization (for their own organization). Rows inside
-    engagements: a role whose row of the table grants "add". Everything else (organizations,
-    people): platform administrators only.
+    Engagements: an organization-level right, not a role (a role exists only inside an
+    engagement): people of a client organization who hold ``may_open_engagements`` (their
+    organization's administrators), for their own organization. Rows inside engagements: a
+    role whose row of the table grants "add". Everything else (organizations, people):
+    platform administrators only.
     """
     if not (user and user.is_authenticated and user.is_active):
         return False
@@ -166,14 +168,51 @@ def can_add_anywhere(user: User | AnonymousUser, model: type[models.Model]) -> b
         return True
     lookup = getattr(model, "engagement_lookup", None)
     if lookup == "pk":
-        organization = getattr(user, "organization", None)
-        return organization is not None and organization.kind in CLIENT_KINDS
+        return may_open_engagements(user)
     if lookup is None:
         return False
     from tandem.core.models import RoleAssignment
 
     roles = roles_allowed(model.scope_area, Action.ADD)  # type: ignore[attr-defined]
     return RoleAssignment.objects.filter(user_id=user.pk, role__in=roles).exists()
+
+
+def may_open_engagements(user: User | AnonymousUser) -> bool:
+    """Does ``user`` hold, in effect, the organization-level right to open engagements?
+
+    Granted explicitly by a platform administrator (no role implies it) and effective only
+    for a person of a client organization (a vendor never opens the client's engagement)
+    who is not an observer only: someone whose every role is observer reads and never
+    writes, so the right is void for them even if granted.
+    """
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    organization = getattr(user, "organization", None)
+    if not (
+        getattr(user, "may_open_engagements", False)
+        and organization is not None
+        and organization.kind in CLIENT_KINDS
+    ):
+        return False
+    return not only_observer(user)
+
+
+def only_observer(user: User | AnonymousUser) -> bool:
+    """Is every role ``user`` holds the observer's (and is there at least one)?"""
+    from tandem.core.models import RoleAssignment
+
+    roles = RoleAssignment.objects.filter(user_id=user.pk)
+    return roles.exists() and not roles.exclude(role=Role.OBSERVER).exists()
+
+
+def open_engagements_refusal(person: User, organization: Any) -> str:
+    """Why ``person`` (of ``organization``) cannot be granted the right to open engagements,
+    or "" when they can: the person form and the API's user serializer ask before saving."""
+    if organization is None or organization.kind not in CLIENT_KINDS:
+        return "Only people of a client organization open engagements (for their organization)."
+    if person.pk is not None and only_observer(person):
+        return "An observer reads and never writes: give them another role first."
+    return ""
 
 
 def can_add(user: User | AnonymousUser, model: type[models.Model], engagement: Engagement) -> bool:

@@ -51,13 +51,23 @@ class EngagementAdmin(admin.ModelAdmin):
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["email"]
-    list_display = ["email", "full_name", "organization", "is_staff", "is_active"]
-    list_filter = ["is_staff", "is_active", "organization"]
+    list_display = [
+        "email",
+        "full_name",
+        "organization",
+        "may_open_engagements",
+        "is_staff",
+        "is_active",
+    ]
+    list_filter = ["may_open_engagements", "is_staff", "is_active", "organization"]
     search_fields = ["email", "full_name"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Person", {"fields": ("full_name", "job_title", "organization")}),
-        ("Access", {"fields": ("is_active", "is_staff", "is_superuser")}),
+        (
+            "Access",
+            {"fields": ("is_active", "may_open_engagements", "is_staff", "is_superuser")},
+        ),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (

@@ -13,7 +13,7 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
-from tandem.core.access import is_platform_admin
+from tandem.core.access import is_platform_admin, open_engagements_refusal
 from tandem.core.choices import CLIENT_KINDS
 from tandem.core.models import Engagement, EngagementParty, Organization, RoleAssignment, User
 from tandem.core.models.organizations import TIME_ZONE_CHOICES
@@ -190,7 +190,7 @@ class RoleAssignmentForm(UserBoundForm):
 class PersonForm(UserBoundForm):
     """A person's profile. Platform administrators also set organization, status and rights."""
 
-    ADMIN_FIELDS = ("email", "organization", "is_staff", "is_active")
+    ADMIN_FIELDS = ("email", "organization", "may_open_engagements", "is_staff", "is_active")
 
     password1 = forms.CharField(
         label="Initial password",
@@ -206,7 +206,15 @@ class PersonForm(UserBoundForm):
 
     class Meta:
         model = User
-        fields = ["email", "full_name", "job_title", "organization", "is_staff", "is_active"]
+        fields = [
+            "email",
+            "full_name",
+            "job_title",
+            "organization",
+            "may_open_engagements",
+            "is_staff",
+            "is_active",
+        ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -226,6 +234,11 @@ class PersonForm(UserBoundForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        moved = {"may_open_engagements", "organization"} & set(self.changed_data)
+        if cleaned.get("may_open_engagements") and moved:
+            problem = open_engagements_refusal(self.instance, cleaned.get("organization"))
+            if problem:
+                self.add_error("may_open_engagements", problem)
         first, second = cleaned.get("password1"), cleaned.get("password2")
         if "password1" in self.fields and first:
             if first != second:

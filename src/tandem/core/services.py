@@ -20,7 +20,8 @@ class NotAllowed(Exception):
 
 
 def can_create_engagement(user: User) -> bool:
-    """Platform administrators, and people of a client organization for their organization."""
+    """Platform administrators, and a client organization's administrators (people holding
+    ``may_open_engagements``) for their organization."""
     return can_add_anywhere(user, Engagement)
 
 
@@ -32,7 +33,10 @@ def create_engagement(*, actor: User, engagement: Engagement) -> Engagement:
     lead, so that someone can manage it from the first minute.
     """
     if not can_create_engagement(actor):
-        raise NotAllowed("Only people of a client organization can start an engagement.")
+        raise NotAllowed(
+            "Only your organization's administrators can open engagements; a platform "
+            "administrator grants the right."
+        )
     if not is_platform_admin(actor) and engagement.client_id != actor.organization_id:
         raise NotAllowed("You can start engagements only for your own organization.")
     engagement.full_clean()

@@ -12,7 +12,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from tandem.core import services
-from tandem.core.access import is_platform_admin
+from tandem.core.access import is_platform_admin, open_engagements_refusal
 from tandem.core.api.errors import field_errors
 from tandem.core.api.fields import (
     STRICT_TEXT_FIELDS,
@@ -170,7 +170,7 @@ class UserSerializer(ScopedModelSerializer):
     """People. The password is write-only, accepted when an account is created."""
 
     # Fields a person may not change on their own account.
-    ADMIN_ONLY = ("email", "organization", "is_staff", "is_active")
+    ADMIN_ONLY = ("email", "organization", "may_open_engagements", "is_staff", "is_active")
 
     password = StrictCharField(
         write_only=True,
@@ -191,6 +191,7 @@ class UserSerializer(ScopedModelSerializer):
             "full_name",
             "job_title",
             "organization",
+            "may_open_engagements",
             "is_staff",
             "is_active",
             "date_joined",
@@ -216,6 +217,7 @@ class UserSerializer(ScopedModelSerializer):
             }
             if denied:
                 raise serializers.ValidationError(denied)
+        self.check_open_engagements(attrs)
         attrs = super().validate(attrs)
         if attrs.get("password"):
             try:
@@ -223,6 +225,23 @@ class UserSerializer(ScopedModelSerializer):
             except DjangoValidationError as exc:
                 raise serializers.ValidationError({"password": exc.messages}) from exc
         return attrs
+
+    def check_open_engagements(self, attrs: dict[str, Any]) -> None:
+        """The right to open engagements goes only to people who can use it (asked when it
+        is granted or the person moves, so that other edits are never blocked by it)."""
+        if not ({"may_open_engagements", "organization"} & attrs.keys()):
+            return
+        instance = self.instance
+        granted = attrs.get(
+            "may_open_engagements", getattr(instance, "may_open_engagements", False)
+        )
+        if not granted:
+            return
+        organization = attrs.get("organization", getattr(instance, "organization", None))
+        person = instance if instance is not None else User()
+        problem = open_engagements_refusal(person, organization)
+        if problem:
+            raise serializers.ValidationError({"may_open_engagements": [problem]})
 
     def candidate(self, attrs: dict[str, Any]) -> Any:
         fields = {name: value for name, value in attrs.items() if name != "password"}

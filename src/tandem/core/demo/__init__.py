@@ -102,7 +102,13 @@ class _Counter:
                 organization=organizations[spec.organization] if spec.organization else None,
                 is_staff=spec.platform_admin,
                 is_superuser=spec.platform_admin,
+                may_open_engagements=spec.organization_admin,
             )
+            self.created += 1
+        elif spec.organization_admin and not user.may_open_engagements:
+            # A demo loaded before the right existed: its organization administrators get it.
+            user.may_open_engagements = True
+            user.save(update_fields=["may_open_engagements", "last_updated"])
             self.created += 1
         return user
 
@@ -188,6 +194,8 @@ def _logins(engagements: dict[str, Engagement]) -> list[Login]:
             )
             continue
         roles = " + ".join(str(Role(role).label) for _, role in spec.roles)
+        if spec.organization_admin:
+            roles += " (opens engagements)"
         names = sorted({engagements[key].name for key, _ in spec.roles})
         logins.append(Login(spec.email, spec.full_name, roles, ", ".join(names)))
     return logins

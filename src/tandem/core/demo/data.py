@@ -54,6 +54,8 @@ class DemoPerson:
     organization: str | None
     roles: tuple[tuple[str, str], ...] = field(default=())  # (engagement key, role)
     platform_admin: bool = False
+    #: May open engagements for their organization (the organization-level right).
+    organization_admin: bool = False
 
 
 ORGANIZATIONS = (
@@ -156,6 +158,7 @@ PEOPLE = (
         "Chief Information Officer",
         "Riverside Health",
         (("riverside", Role.SPONSOR),),
+        organization_admin=True,
     ),
     DemoPerson(
         "itlead@riverside.example",
@@ -163,6 +166,7 @@ PEOPLE = (
         "Director, IT Vendor Management Office",
         "Riverside Health",
         (("riverside", Role.IT_LEAD),),
+        organization_admin=True,
     ),
     DemoPerson(
         "itstaff@riverside.example",
@@ -198,6 +202,7 @@ PEOPLE = (
         "Practice Administrator",
         "Lakeside Family Medicine",
         (("lakeside", Role.SPONSOR), ("lakeside", Role.IT_LEAD)),
+        organization_admin=True,
     ),
     DemoPerson(
         "lead@harbor.example",

@@ -54,6 +54,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False,
         help_text="Manages organizations and users and sees every engagement.",
     )
+    # An organization-level right, not a role: a role exists only inside an engagement, and
+    # opening one comes before any. Granted explicitly (by a platform administrator) to the
+    # people who may commit their organization to a partnership; never implied by a role.
+    may_open_engagements = models.BooleanField(
+        "organization administrator",
+        default=False,
+        help_text="May open engagements for their organization.",
+    )
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
 

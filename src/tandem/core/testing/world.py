@@ -4,6 +4,8 @@
 vendor Bolt IT). People in e1, one per role: ``sponsor``, ``it_lead``, ``it_staff``,
 ``vendor_lead``, ``vendor_staff``, ``observer``. ``outsider`` is Bolt IT's vendor lead in e2
 only; ``rival`` is a second vendor (Crest IT) taking part in e1 too, to test vendor privacy.
+Alpha's ``sponsor`` and ``it_lead`` are its organization administrators (they may open
+engagements); nobody else holds that right.
 """
 
 from __future__ import annotations
@@ -58,8 +60,20 @@ def build_world() -> World:
     ]:
         EngagementPartyFactory(engagement=engagement, organization=organization, side=side)
 
-    def person(email: str, organization: Organization, engagement: Engagement, role: str) -> User:
-        user = UserFactory(email=email, full_name=email.split("@")[0], organization=organization)
+    def person(
+        email: str,
+        organization: Organization,
+        engagement: Engagement,
+        role: str,
+        *,
+        opens_engagements: bool = False,
+    ) -> User:
+        user = UserFactory(
+            email=email,
+            full_name=email.split("@")[0],
+            organization=organization,
+            may_open_engagements=opens_engagements,
+        )
         RoleAssignmentFactory(engagement=engagement, user=user, role=role)
         return user
 
@@ -71,8 +85,8 @@ def build_world() -> World:
         crest=crest,
         beta=beta,
         bolt=bolt,
-        sponsor=person("sponsor@alpha.test", alpha, e1, Role.SPONSOR),
-        it_lead=person("itlead@alpha.test", alpha, e1, Role.IT_LEAD),
+        sponsor=person("sponsor@alpha.test", alpha, e1, Role.SPONSOR, opens_engagements=True),
+        it_lead=person("itlead@alpha.test", alpha, e1, Role.IT_LEAD, opens_engagements=True),
         it_staff=person("itstaff@alpha.test", alpha, e1, Role.IT_STAFF),
         vendor_lead=person("lead@acme.test", acme, e1, Role.VENDOR_LEAD),
         vendor_staff=person("staff@acme.test", acme, e1, Role.VENDOR_STAFF),

@@ -10,7 +10,9 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 
+from tandem.core.access import can_add_anywhere
 from tandem.core.choices import AuditSource, EngagementKind, OrganizationKind, Phase, Role
 from tandem.core.demo.data import PASSWORD, PEOPLE
 from tandem.core.models import (
@@ -123,6 +125,32 @@ def test_the_demo_people_and_roles(demo_output):
             "organization__name", "side"
         )
     ) == {("Riverside Health", "client"), ("Northwind Health IT", "vendor")}
+
+
+def test_only_the_demo_organization_administrators_open_engagements(demo_output, client):
+    holders = {u.email for u in User.objects.all() if can_add_anywhere(u, Engagement)}
+    assert holders == {
+        "sponsor@riverside.example",
+        "itlead@riverside.example",
+        "admin@lakeside.example",
+        "admin@tandem.example",  # the platform administrator opens any client's engagement
+    }
+    assert set(User.objects.filter(may_open_engagements=True).values_list("email", flat=True)) == (
+        holders - {"admin@tandem.example"}
+    )
+    # The internal auditor reads everything and opens nothing.
+    assert client.login(email="auditor@riverside.example", password=PASSWORD)
+    assert client.get(reverse("core:engagement_add")).status_code == 403
+    assert "(opens engagements)" in demo_output
+
+
+def test_a_demo_loaded_before_the_right_gains_it_once(demo_output):
+    User.objects.update(may_open_engagements=False)
+    run_demo()
+    assert User.objects.filter(may_open_engagements=True).count() == 3
+    changes = ChangeLog.objects.changes().count()
+    assert "nothing to add" in run_demo()
+    assert ChangeLog.objects.changes().count() == changes
 
 
 def test_the_demo_organizations(demo_output):
