@@ -17,7 +17,9 @@ month's credit when each of the N months that follow has attainment >= g for tha
 A following month with no stopped clocks for the target counts as *not met*: the vendor
 earns credits back by performing, not by an empty month. So a credit whose window reaches
 past the data stays due until the data is there; ``earn_back_until`` says which month
-decides it. Earn-back only ever zeroes a credit, never raises one.
+decides it. Earn-back only ever zeroes a credit, never raises one. :func:`earn_back` says
+why, month by month (:class:`EarnBack`): the pages explain the outcome with it, and the
+credit lines are decided by it.
 
 Attainment is compared with goals exactly, as fractions: ``met / count`` against the goal as
 written in the policy (``0.95`` is 19/20, not the nearest binary float), so 19 of 20 meets a
@@ -31,6 +33,8 @@ is nothing to measure, hence nothing to credit. Each line's tickets are
 from __future__ import annotations
 
 import decimal
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -146,13 +150,70 @@ def _earn_back(
     """The last month of the earn-back window and whether every month in it met the goal."""
     if target.earn_back_months is None or target.earn_back_goal is None:
         return None, False
-    window = [_add_months(month, k) for k in range(1, target.earn_back_months + 1)]
-    earned = True
-    for later in window:
-        count, met = months.get(later, (0, 0))
-        if count == 0 or _below(met, count, target.earn_back_goal):
-            earned = False
-    return window[-1], earned
+    window = earn_back(
+        month, months=target.earn_back_months, goal=target.earn_back_goal, attainment=months
+    )
+    return window.until, window.earned
+
+
+@dataclass(frozen=True)
+class WindowMonth:
+    """One month of an earn-back window: its stopped clocks for the target, how many met,
+    and whether that reaches the earn-back goal (a month without clocks never does)."""
+
+    month: date
+    count: int
+    met: int
+    reached: bool
+
+    @property
+    def attainment(self) -> float | None:
+        return self.met / self.count if self.count else None
+
+
+@dataclass(frozen=True)
+class EarnBack:
+    """Why a missed month's credit was (or was not) earned back: the goal and each month of
+    the window that follows it, in order. Earned back when every one reached the goal."""
+
+    credit_month: date
+    goal: float
+    window: tuple[WindowMonth, ...]
+
+    @property
+    def until(self) -> date:
+        return self.window[-1].month
+
+    @property
+    def earned(self) -> bool:
+        return all(month.reached for month in self.window)
+
+    @property
+    def missing(self) -> tuple[WindowMonth, ...]:
+        """The window's months without a stopped clock (not yet measured, or empty)."""
+        return tuple(month for month in self.window if month.count == 0)
+
+    @property
+    def short(self) -> tuple[WindowMonth, ...]:
+        """The window's months with clocks whose attainment fell below the goal."""
+        return tuple(month for month in self.window if month.count and not month.reached)
+
+
+def earn_back(
+    month: date, *, months: int, goal: float, attainment: Mapping[date, tuple[int, int]]
+) -> EarnBack:
+    """The earn-back of a credit for ``month``: each of the ``months`` months after it, with
+    its ``(count, met)`` from ``attainment`` (the target's months; absent: no clock) and
+    whether ``met / count >= goal`` exactly (the goal read as written)."""
+    if months < 1:
+        raise ValueError(f"earn-back months: expected at least 1, got {months}")
+    window = []
+    for k in range(1, months + 1):
+        later = _add_months(month, k)
+        count, met = attainment.get(later, (0, 0))
+        reached = count > 0 and not _below(met, count, goal)
+        window.append(WindowMonth(later, count, met, reached))
+    return EarnBack(month, goal, tuple(window))
 
 
 def _add_months(month: date, k: int) -> date:

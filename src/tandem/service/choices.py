@@ -60,6 +60,14 @@ class RunStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class AsOfBasis(models.TextChoices):
+    """Why an SLA run measured open clocks up to its as-of instant."""
+
+    GIVEN = "given", "as of the time given"
+    NOW = "now", "as of the moment it started"
+    LAST_EVENT = "last_event", "as of the last imported event"
+
+
 class AggregateLevel(models.TextChoices):
     """How fine an aggregate row is: the same clocks summed three ways (``analytics.aggregate``)."""
 

@@ -25,8 +25,15 @@ from django.db.models import F, Max, QuerySet, Sum
 from django.db.models.lookups import GreaterThanOrEqual
 
 from tandem.analytics import parity as parity_engine
+from tandem.analytics.credits import EarnBack, WindowMonth, earn_back
 from tandem.service.choices import AggregateLevel, MeasuredSide, Metric, Priority
-from tandem.service.models import ServiceCredit, SlaAggregate, SlaMeasurement, SlaRun
+from tandem.service.models import (
+    ServiceCredit,
+    SlaAggregate,
+    SlaMeasurement,
+    SlaPolicy,
+    SlaRun,
+)
 
 #: An open clock is at risk from this share of its target used (and "critical" from the next).
 AT_RISK_PERCENT = 75
@@ -222,15 +229,44 @@ def attainment_matrices(
     return matrices
 
 
+#: KPI cards headline no month with fewer stopped clocks than this for the metric (all the
+#: priorities shown together): 3 of 4 met is "75 %" and means nothing to a board. The card
+#: says so, and which later months it passed over.
+HEADLINE_MIN_TICKETS = 20
+
+
+def headline_month(
+    volumes: dict[date, int], *, minimum: int, up_to: date | None = None
+) -> tuple[date | None, list[date]]:
+    """The month to headline: the latest (up to ``up_to``) with at least ``minimum`` tickets,
+    and the later months with some but too few tickets that it passed over (latest first)."""
+    skipped = []
+    for month in sorted(volumes, reverse=True):
+        if up_to is not None and month > up_to:
+            continue
+        if volumes[month] >= minimum:
+            return month, skipped
+        if volumes[month]:
+            skipped.append(month)
+    return None, skipped
+
+
 @dataclass
 class Tile:
+    """One KPI card: a metric's attainment in one month, all priorities together."""
+
     metric: str
     label: str
-    month: date
+    month: date | None
     count: int
     met: int
     below: int
     cells: int
+    #: The headline month (the latest with enough tickets), or the one before it.
+    headline: bool = True
+    #: Later months passed over for too few tickets (latest first) and that minimum.
+    skipped: list[date] = field(default_factory=list)
+    minimum: int = HEADLINE_MIN_TICKETS
 
     @property
     def attainment(self) -> float | None:
@@ -241,24 +277,40 @@ class Tile:
         return percent(self.attainment)
 
 
-def headline_tiles(matrices: list[Matrix], months: tuple[date, date]) -> list[Tile]:
-    """Per metric, this month and the last full month: all priorities together, and how many
-    priorities fell below their goal."""
+def _tile(matrix: Matrix, month: date | None, **extra: Any) -> Tile:
+    cells = []
+    if month is not None:
+        cells = [c for c in (matrix.cell(month, p) for p in matrix.priorities) if c and c.count]
+    return Tile(
+        metric=matrix.metric,
+        label=matrix.label,
+        month=month,
+        count=sum(c.count for c in cells),
+        met=sum(c.met for c in cells),
+        below=sum(c.below_goal for c in cells),
+        cells=len(cells),
+        **extra,
+    )
+
+
+def headline_tiles(
+    matrices: list[Matrix], up_to: date, *, minimum: int = HEADLINE_MIN_TICKETS
+) -> list[Tile]:
+    """Per metric, two cards: the latest month up to ``up_to`` with at least ``minimum``
+    stopped clocks (all priorities together), and the month with enough before it; each
+    says how many priorities fell below their goal. A later month with too few tickets is
+    not headlined: the headline card names it instead."""
     tiles = []
     for matrix in matrices:
-        for month in months:
-            cells = [c for c in (matrix.cell(month, p) for p in matrix.priorities) if c and c.count]
-            tiles.append(
-                Tile(
-                    metric=matrix.metric,
-                    label=matrix.label,
-                    month=month,
-                    count=sum(c.count for c in cells),
-                    met=sum(c.met for c in cells),
-                    below=sum(c.below_goal for c in cells),
-                    cells=len(cells),
-                )
-            )
+        volumes = {month: sum(c.count for c in cells if c.count) for month, cells in matrix.rows}
+        month, skipped = headline_month(volumes, minimum=minimum, up_to=up_to)
+        tiles.append(_tile(matrix, month, skipped=skipped, minimum=minimum))
+        if month is None:
+            continue
+        before = {m: v for m, v in volumes.items() if m < month}
+        previous, _ = headline_month(before, minimum=minimum)
+        if previous is not None:
+            tiles.append(_tile(matrix, previous, headline=False, minimum=minimum))
     return tiles
 
 
@@ -273,6 +325,107 @@ def credits_due(run: SlaRun) -> dict[str, Decimal]:
     # SQLite sums decimals without their scale (1500, not 1500.00): put the cents back.
     cent = Decimal("0.01")
     return {row["currency"]: (row["total"] or Decimal(0)).quantize(cent) for row in rows}
+
+
+# Earn-back, explained ------------------------------------------------------------------------
+
+
+@dataclass
+class EarnBackNote:
+    """Why a credit line was or was not earned back, for a page: the engine's window
+    (:class:`tandem.analytics.credits.EarnBack`) and the sentence that says it."""
+
+    window: EarnBack
+    text: str
+
+    @property
+    def earned(self) -> bool:
+        return self.window.earned
+
+
+def earn_back_notes(run: SlaRun, lines: list[ServiceCredit]) -> dict[int, EarnBackNote]:
+    """For each line of ``run`` with an earn-back window (``earn_back_until`` set): which
+    months followed it, their attainment against the earn-back goal of the line's policy
+    version, and so whether the credit was earned back. Two queries however many lines."""
+    windowed = [line for line in lines if line.earn_back_until is not None]
+    if not windowed:
+        return {}
+    policies = SlaPolicy.objects.filter(
+        engagement_id=run.engagement_id, version__in={line.policy_version for line in windowed}
+    )
+    terms: dict[tuple[int, str, str], tuple[int, float]] = {}
+    for policy in policies:
+        try:
+            parsed = policy.parsed()
+        except ValueError:
+            continue  # a version that no longer parses explains nothing; the line stands
+        for target in parsed.targets:
+            if target.earn_back_months is not None and target.earn_back_goal is not None:
+                key = (policy.version, target.metric, target.priority)
+                terms[key] = (target.earn_back_months, target.earn_back_goal)
+    months: dict[tuple[str, str], dict[date, tuple[int, int]]] = {}
+    rows = SlaAggregate.objects.filter(
+        run=run,
+        level=AggregateLevel.PRIORITY,
+        metric__in={line.metric for line in windowed},
+        priority__in={line.priority for line in windowed},
+    ).values_list("metric", "priority", "month", "count", "met")
+    for metric, priority, month, count, met in rows:
+        months.setdefault((metric, priority), {})[month] = (count, met)
+    notes = {}
+    for line in windowed:
+        found = terms.get((line.policy_version, line.metric, line.priority))
+        if found is None:
+            continue
+        window = earn_back(
+            line.month,
+            months=found[0],
+            goal=found[1],
+            attainment=months.get((line.metric, line.priority), {}),
+        )
+        notes[line.pk] = EarnBackNote(window, earn_back_text(window, line))
+    return notes
+
+
+def earn_back_text(window: EarnBack, line: ServiceCredit) -> str:
+    """E.g. "Earned back: Apr 2019 (97.2 %, 35 of 36) and May 2019 (98.0 %, 49 of 50) each
+    reached the 97 % earn-back goal, so the 1,500.00 USD credit of March 2019 is waived"."""
+    goal = percent(window.goal, places=_places(window.goal))
+    credit = f"the {line.capped:,.2f} {line.currency} credit of {line.month:%B %Y}"
+
+    def said(month: WindowMonth) -> str:
+        if not month.count:
+            return f"{month.month:%b %Y} (no stopped clock)"
+        return (
+            f"{month.month:%b %Y} ({percent(month.attainment)}, {month.met:,} of {month.count:,})"
+        )
+
+    if window.earned:
+        return (
+            f"Earned back: {_and(said(m) for m in window.window)} "
+            f"{'each ' if len(window.window) > 1 else ''}reached the {goal} earn-back goal, "
+            f"so {credit} is waived."
+        )
+    reasons = []
+    if window.short:
+        reasons.append(f"{_and(said(m) for m in window.short)} fell below the {goal} goal")
+    if window.missing:
+        reasons.append(f"{_and(said(m) for m in window.missing)} had none, which counts as not met")
+    return (
+        f"Not earned back: the {len(window.window)} month{'s' * (len(window.window) > 1)} "
+        f"after needed {goal} each; {'; '.join(reasons)}. So {credit} stays due."
+    )
+
+
+def _places(share: float) -> int:
+    """Places enough to print a goal as written: 0.97 -> 97 %, 0.995 -> 99.5 %."""
+    text = f"{share * 100:.4f}".rstrip("0").rstrip(".")
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def _and(parts: Any) -> str:
+    items = list(parts)
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 # Parity --------------------------------------------------------------------------------------

@@ -29,8 +29,8 @@ from decimal import Decimal
 from typing import Any
 
 import polars as pl
-from django.db import connection, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from tandem.analytics import parity as parity_engine
@@ -43,7 +43,7 @@ from tandem.core.access import can_add
 from tandem.core.choices import AuditAction, AuditSource
 from tandem.core.models import Engagement, Progress, User
 from tandem.core.services import NotAllowed
-from tandem.service.choices import AggregateLevel, RunStatus
+from tandem.service.choices import AggregateLevel, AsOfBasis, RunStatus
 from tandem.service.models import (
     AssignmentGroupSide,
     ServiceCredit,
@@ -52,6 +52,7 @@ from tandem.service.models import (
     SlaPolicy,
     SlaRun,
     Ticket,
+    TicketHold,
 )
 from tandem.service.services import ticket_frames
 
@@ -80,16 +81,32 @@ class RunRefused(ValueError):
 
 
 def create_run(
-    *, engagement: Engagement, user: User | None, as_of: datetime | None = None
+    *,
+    engagement: Engagement,
+    user: User | None,
+    as_of: datetime | None = None,
+    as_of_basis: str | None = None,
 ) -> SlaRun:
-    """Record a queued run of ``engagement`` as of ``as_of`` (default: now), months cut in
-    the engagement's time zone. ``user`` is who starts it (``None``: the system)."""
+    """Record a queued run of ``engagement`` as of ``as_of``, months cut in the engagement's
+    time zone. ``user`` is who starts it (``None``: the system).
+
+    Without ``as_of`` the run measures as of :func:`default_as_of`: now, or the last imported
+    event when the tickets are an historical export (open tickets measured up to today would
+    show clocks running for years). ``as_of_basis`` records why (default: given, or the
+    default's reason); a retry passes the failed run's own.
+
+    The run gets the engagement's next number (``Run #3``) in the transaction that saves it:
+    the engagement's row is locked (PostgreSQL; SQLite transactions take the write lock at
+    their start), and the unique (engagement, number) constraint backs it with a retry.
+    """
     if user is not None and not can_add(user, SlaRun, engagement):
         raise NotAllowed("Your role in this engagement may not start SLA runs.")
     if as_of is None:
-        as_of = timezone.now()
+        as_of, basis = default_as_of(engagement)
     elif as_of.tzinfo is None or as_of.utcoffset() is None:
         raise RunRefused("as_of must carry a time zone (a naive time is ambiguous).")
+    else:
+        basis = AsOfBasis.GIVEN
     if not SlaPolicy.objects.filter(engagement=engagement).exists():
         raise RunRefused(f"{engagement} has no SLA policy version yet: add one before measuring.")
     if not Ticket.objects.filter(engagement=engagement).exists():
@@ -97,7 +114,7 @@ def create_run(
     busy = busy_run(engagement)
     if busy is not None:
         raise RunRefused(
-            f"SLA run {busy.pk} of {engagement} is {busy.get_status_display().lower()}: "
+            f"{busy.label} of {engagement} is {busy.get_status_display().lower()}: "
             "wait for it to finish."
         )
     run = SlaRun(
@@ -105,12 +122,69 @@ def create_run(
         status=RunStatus.QUEUED,
         # Whole seconds: the engine counts whole seconds, and the run shows what it used.
         as_of=as_of.astimezone(UTC).replace(microsecond=0),
+        as_of_basis=as_of_basis or basis,
         time_zone=engagement.time_zone,
         started_by=user,
     )
     with transaction.atomic():
-        run.save()  # audited ("create") by the model signals
+        # NO KEY UPDATE: serializes the runs of one engagement without waiting for an import,
+        # which holds a key-share lock on the same row for its whole transaction.
+        Engagement.objects.select_for_update(no_key=True).filter(pk=engagement.pk).exists()
+        for attempt in range(NUMBER_ATTEMPTS):
+            run.number = next_number(engagement)
+            try:
+                with transaction.atomic():
+                    run.save()  # audited ("create") by the model signals
+            except IntegrityError:
+                run.pk = None
+                if attempt + 1 == NUMBER_ATTEMPTS:
+                    raise
+            else:
+                break
     return run
+
+
+#: Tries at the next run number when another run of the engagement took it meanwhile.
+NUMBER_ATTEMPTS = 3
+
+
+def next_number(engagement: Engagement) -> int:
+    """The number the engagement's next run gets: one more than the highest so far."""
+    highest = SlaRun.objects.filter(engagement=engagement).aggregate(highest=Max("number"))
+    return (highest["highest"] or 0) + 1
+
+
+#: Tickets whose last event is older than this are an historical export: a run without an
+#: as-of instant measures them as of that last event, not now.
+HISTORICAL_AFTER = timedelta(days=1)
+
+
+def last_event(engagement: Engagement) -> datetime | None:
+    """The latest instant the engagement's imported tickets know of: opened, responded,
+    resolved or closed, or a hold's start or end (two aggregate queries)."""
+    ticket_times = Ticket.objects.filter(engagement=engagement).aggregate(
+        opened=Max("opened_at"),
+        responded=Max("responded_at"),
+        resolved=Max("resolved_at"),
+        closed=Max("closed_at"),
+    )
+    hold_times = TicketHold.objects.filter(engagement=engagement).aggregate(
+        start=Max("start"), end=Max("end")
+    )
+    instants = [t for t in (*ticket_times.values(), *hold_times.values()) if t is not None]
+    return max(instants) if instants else None
+
+
+def default_as_of(
+    engagement: Engagement, *, now: datetime | None = None
+) -> tuple[datetime, AsOfBasis]:
+    """The as-of instant of a run nobody gave one: now, unless the imported tickets ended
+    more than :data:`HISTORICAL_AFTER` ago (an historical export), then their last event."""
+    now = now or timezone.now()
+    latest = last_event(engagement)
+    if latest is not None and latest < now - HISTORICAL_AFTER:
+        return latest, AsOfBasis.LAST_EVENT
+    return now, AsOfBasis.NOW
 
 
 def busy_run(engagement: Engagement) -> SlaRun | None:
@@ -174,7 +248,11 @@ def fail_run(run: SlaRun, reason: str) -> bool:
 
 
 def start_run(
-    *, engagement: Engagement, user: User, as_of: datetime | None = None
+    *,
+    engagement: Engagement,
+    user: User,
+    as_of: datetime | None = None,
+    as_of_basis: str | None = None,
 ) -> tuple[SlaRun, Progress]:
     """Create a run and queue it as a background task; the progress bar is ``Progress``.
 
@@ -184,7 +262,7 @@ def start_run(
     from tandem.core.tasks import start_with_progress
     from tandem.service.tasks_sla import run_sla
 
-    run = create_run(engagement=engagement, user=user, as_of=as_of)
+    run = create_run(engagement=engagement, user=user, as_of=as_of, as_of_basis=as_of_basis)
     progress = start_with_progress(run_sla, **_progress_of(run, user))
     SlaRun.objects.filter(pk=run.pk, progress__isnull=True).update(progress=progress)
     run.refresh_from_db()
@@ -197,7 +275,7 @@ def _progress_of(run: SlaRun, user: User | None) -> dict[str, Any]:
 
     return {
         "owner": user,
-        "label": f"SLA run of {run.engagement.name}",
+        "label": f"SLA {run.label} of {run.engagement.name}",
         "kind": SLA_RUN_KIND,
         "engagement": run.engagement,
         "owner_only": False,
@@ -258,7 +336,7 @@ def execute_run(run: SlaRun, *, report: Report | None = None) -> SlaRun:
     )
     run.refresh_from_db()
     if not claimed:
-        raise RunRefused(f"SLA run {run.pk} is {run.get_status_display().lower()}, not queued.")
+        raise RunRefused(f"{run.label} is {run.get_status_display().lower()}, not queued.")
     before = audit.snapshot(run)
     try:
         results = _compute(run, report)

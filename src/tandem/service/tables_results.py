@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from tandem.core.tables import BaseTable, badge
+from tandem.core.templatetags.tandem_ui import money, num
 from tandem.service.models import ServiceCredit, SlaAggregate, SlaMeasurement
 from tandem.service.results import CRITICAL_PERCENT, duration, month_label, percent
 
@@ -26,6 +27,27 @@ class DurationColumn(tables.Column):
 
     def value(self, value: Any) -> Any:
         return value
+
+
+class CountColumn(tables.Column):
+    """A count with thousands separators on the page (``|num``), the plain number exported."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("attrs", {"td": {"class": "num"}})
+        super().__init__(*args, **kwargs)
+
+    def render(self, value: Any) -> str:
+        return num(value)
+
+    def value(self, value: Any) -> Any:
+        return value
+
+
+class MoneyColumn(CountColumn):
+    """An amount as an invoice prints it (1,500.00, ``|money``); the Decimal exported."""
+
+    def render(self, value: Any) -> str:
+        return money(value)
 
 
 class MonthColumn(tables.Column):
@@ -167,8 +189,8 @@ class SlaAggregateTable(BaseTable):
     priority = tables.Column()
     side = tables.Column()
     assignment_group = tables.Column(verbose_name="Group")
-    count = tables.Column(attrs={"td": {"class": "num"}})
-    met = tables.Column(attrs={"td": {"class": "num"}})
+    count = CountColumn()
+    met = CountColumn()
     attainment = tables.Column(empty_values=(), orderable=False, attrs={"td": {"class": "num"}})
     goal = tables.Column(attrs={"td": {"class": "num"}})
     median_seconds = DurationColumn(verbose_name="Median")
@@ -218,14 +240,14 @@ class ServiceCreditTable(BaseTable):
     month = MonthColumn(linkify=True)
     priority = tables.Column()
     metric = tables.Column()
-    count = tables.Column(attrs={"td": {"class": "num"}})
-    met = tables.Column(attrs={"td": {"class": "num"}})
+    count = CountColumn()
+    met = CountColumn()
     goal = tables.Column(attrs={"td": {"class": "num"}})
     missed = tables.BooleanColumn(verbose_name="Below goal")
     allocation_percent = tables.Column(verbose_name="Allocation %", attrs={"td": {"class": "num"}})
-    credit = tables.Column(attrs={"td": {"class": "num"}})
-    capped = tables.Column(attrs={"td": {"class": "num"}})
-    due = tables.Column(attrs={"td": {"class": "num"}})
+    credit = MoneyColumn()
+    capped = MoneyColumn()
+    due = MoneyColumn()
     currency = tables.Column()
 
     class Meta(BaseTable.Meta):

@@ -63,7 +63,7 @@ def duration(record: SlaRun) -> str:
 
 
 class SlaRunTable(BaseTable):
-    id = tables.Column(linkify=True, verbose_name="Run")
+    number = tables.Column(linkify=True, verbose_name="Run")
     status = tables.Column()
     as_of = InstantColumn(verbose_name="As of")
     started_at = InstantColumn(verbose_name="Started")
@@ -77,7 +77,7 @@ class SlaRunTable(BaseTable):
     class Meta(BaseTable.Meta):
         model = SlaRun
         fields = (
-            "id",
+            "number",
             "status",
             "as_of",
             "started_at",
@@ -90,10 +90,10 @@ class SlaRunTable(BaseTable):
         )
         empty_text = "No SLA run yet."
 
-    def render_id(self, value: int) -> str:
-        return format_html('<span style="white-space: nowrap">Run {}</span>', value)
+    def render_number(self, value: int) -> str:
+        return format_html('<span style="white-space: nowrap">Run #{}</span>', value)
 
-    def value_id(self, value: int) -> int:
+    def value_number(self, value: int) -> int:
         return value
 
     def render_status(self, record: SlaRun, value: str) -> str:

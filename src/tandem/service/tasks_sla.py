@@ -81,7 +81,7 @@ def run_abandoned(progress: Progress, reason: str) -> str | None:
     if run is None:
         return None
     if run.status == RunStatus.DONE:
-        return f"The worker stopped after SLA run {run.pk} was stored: its results stand."
+        return f"The worker stopped after SLA {run.label} was stored: its results stand."
     sla_runs.fail_run(run, reason)
     return None
 
@@ -98,13 +98,17 @@ def run_refusal(progress: Progress) -> Refusal | None:
 
 
 def run_retry(progress: Progress, user: Any) -> str:
-    """A new run of the same engagement, as of the same instant as the failed one."""
+    """A new run of the same engagement, as of the same instant as the failed one (and for
+    the same reason: "as of the last imported event" stays so)."""
     old = _run_of(progress)
     engagement = progress.engagement
     assert engagement is not None  # run_refusal
     try:
         run, _ = sla_runs.start_run(
-            engagement=engagement, user=user, as_of=old.as_of if old else None
+            engagement=engagement,
+            user=user,
+            as_of=old.as_of if old else None,
+            as_of_basis=old.as_of_basis if old else None,
         )
     except sla_runs.RunRefused as exc:
         url = reverse("service:slarun_list", args=[engagement.pk])

@@ -20,6 +20,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
 from tandem.core.views.generic import EngagementMixin
+from tandem.core.zones import engagement_zone
 from tandem.service import charts, results
 from tandem.service.choices import MeasuredSide, Metric, Priority
 from tandem.service.models import ServiceCredit, SlaMeasurement, SlaRun
@@ -78,7 +79,8 @@ class RunPageView(LoginRequiredMixin, EngagementMixin, View):
         }
         if run is not None:
             context.update(self.get_run_context(run, filters))
-        return render(request, self.template_name, context)
+        with engagement_zone(engagement):  # times in the engagement's zone (core.zones)
+            return render(request, self.template_name, context)
 
     def get_run_context(self, run: SlaRun, filters: dict[str, Any]) -> dict[str, Any]:
         return {}
@@ -150,7 +152,10 @@ class SlaDashboardView(RunPageView):
         at_risk, critical = results.at_risk_counts(measurements)
         return {
             "sections": sections,
-            "tiles": results.headline_tiles(matrices, (this_month, last_month)),
+            "tiles": results.headline_tiles(
+                matrices, this_month, minimum=results.HEADLINE_MIN_TICKETS
+            ),
+            "headline_minimum": results.HEADLINE_MIN_TICKETS,
             "this_month": this_month,
             "month_running": running,
             "last_month": last_month,
@@ -226,9 +231,12 @@ class SlaCreditsView(RunPageView):
             lines = lines.filter(metric__in=filters["metric"])
         if filters.get("priority"):
             lines = lines.filter(priority__in=filters["priority"])
+        lines = list(lines)
+        notes = results.earn_back_notes(run, lines)
         months: dict[Any, dict[str, Any]] = {}
         totals: dict[str, Decimal] = defaultdict(Decimal)
         for line in lines:
+            line.earn_back_note = notes.get(line.pk)  # type: ignore[attr-defined]
             month = months.setdefault(
                 line.month,
                 {"month": line.month, "lines": [], "due": defaultdict(Decimal), "credit": 0},

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tandem.analytics.calendar import ALL_DAY, BusinessCalendar
-from tandem.analytics.credits import CREDITS, credit_totals, credits
+from tandem.analytics.credits import CREDITS, credit_totals, credits, earn_back
 from tandem.analytics.policy import CreditTerms, Policy, PolicyError, Target, parse_policy
 
 HEAD = """
@@ -300,3 +300,66 @@ def test_credit_invariants(contract: tuple[Policy, pl.DataFrame]) -> None:
     plain = credits(rows, without)
     assert plain["capped"].to_list() == lines["capped"].to_list()
     assert all(a <= b for a, b in zip(lines["due"], plain["due"], strict=True))
+
+
+# Earn-back explained -----------------------------------------------------------------------
+
+
+def test_earn_back_says_which_months_met_which_goal() -> None:
+    attainment = {month(2): (50, 49), month(3): (40, 38)}  # 98 %, then 95 %
+    window = earn_back(month(1), months=2, goal=0.97, attainment=attainment)
+    assert [m.month for m in window.window] == [month(2), month(3)]
+    assert [m.reached for m in window.window] == [True, False]
+    assert window.until == month(3) and not window.earned
+    assert window.short == (window.window[1],) and window.missing == ()
+    assert window.window[0].attainment == pytest.approx(0.98)
+    # The goal read as written: 97 of 100 reaches 0.97 exactly.
+    assert earn_back(month(1), months=1, goal=0.97, attainment={month(2): (100, 97)}).earned
+
+
+def test_an_empty_window_month_is_missing_not_reached() -> None:
+    window = earn_back(month(11), months=2, goal=0.9, attainment={month(12): (10, 10)})
+    assert window.until == date(2026, 1, 1)
+    assert [m.reached for m in window.window] == [True, False]
+    assert [m.month for m in window.missing] == [date(2026, 1, 1)]
+    with pytest.raises(ValueError, match="at least 1"):
+        earn_back(month(1), months=0, goal=0.9, attainment={})
+
+
+@settings(max_examples=150)
+@given(contracts())
+def test_earn_back_explains_every_credit_line(contract: tuple[Policy, pl.DataFrame]) -> None:
+    """Each missed line's ``earned_back`` and ``earn_back_until`` are exactly what
+    ``earn_back`` says of the months after it: earned iff every window month has clocks and
+    ``met / count >= goal``."""
+    policy, rows = contract
+    lines = credits(rows, policy)
+    targets = {(t.metric, t.priority): t for t in policy.targets}
+    by_key: dict[tuple[str, str], dict[date, tuple[int, int]]] = {}
+    for when, metric, priority, count, met in rows.select(
+        "month", "metric", "priority", "count", "met"
+    ).iter_rows():
+        by_key.setdefault((metric, priority), {})[when] = (count, met)
+    for line in lines.iter_rows(named=True):
+        target = targets[(line["metric"], line["priority"])]
+        if not line["missed"] or target.earn_back_months is None:
+            assert line["earn_back_until"] is None and not line["earned_back"]
+            continue
+        assert target.earn_back_goal is not None
+        window = earn_back(
+            line["month"],
+            months=target.earn_back_months,
+            goal=target.earn_back_goal,
+            attainment=by_key[(line["metric"], line["priority"])],
+        )
+        assert len(window.window) == target.earn_back_months
+        assert line["earn_back_until"] == window.until
+        assert line["earned_back"] == window.earned
+        by_hand = all(
+            m.count > 0 and m.met * 10**6 >= round(target.earn_back_goal * 10**6) * m.count
+            for m in window.window
+        )
+        assert window.earned == by_hand
+        assert window.earned == (not window.missing and not window.short)
+        if window.earned:
+            assert line["due"] == 0

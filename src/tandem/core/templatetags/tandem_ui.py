@@ -97,13 +97,41 @@ def get_item(mapping: Any, key: Any) -> Any:
 
 
 @register.filter
-def money(value: Any) -> str:
-    """An amount as an invoice prints it: thousands separated, two places, exact (1,500.00).
-    Decimals are formatted as decimals, never through a float."""
+def money(value: Any, currency: Any = "") -> str:
+    """An amount as an invoice prints it: thousands separated, two places, exact (1,500.00),
+    and its currency when given (``|money:line.currency`` -> "1,500.00 USD"). Decimals are
+    formatted as decimals, never through a float."""
     if value is None or value == "":
         return "—"
     try:
         amount = value if isinstance(value, Decimal) else Decimal(str(value))
     except (InvalidOperation, ValueError):
         return str(value)
-    return f"{amount.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
+    if not amount.is_finite():
+        return str(value)
+    text = f"{amount.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
+    return f"{text} {currency}" if currency else text
+
+
+@register.filter
+def num(value: Any, places: Any = 0) -> str:
+    """A count or quantity as a board reads it, the same in every locale and setting:
+    thousands separated by commas (12,345), ``places`` decimals (``|num:1`` -> 1,234.5).
+    Integers stay exact; decimals are formatted as decimals, never through a float;
+    nothing (None, "") is "—"; text that is not a number is shown as it is."""
+    if value is None or value == "" or isinstance(value, bool):
+        return "—" if value is None or value == "" else str(value)
+    try:
+        digits = max(0, int(places))
+    except (TypeError, ValueError):
+        digits = 0
+    if isinstance(value, int):
+        return f"{value:,}" if not digits else f"{Decimal(value):,.{digits}f}"
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    if not amount.is_finite():
+        return str(value)
+    exponent = Decimal(1).scaleb(-digits)
+    return f"{amount.quantize(exponent, rounding=ROUND_HALF_UP):,.{digits}f}"

@@ -90,8 +90,10 @@ class SlaRunSerializer(ScopedModelSerializer):
             "url",
             "display",
             "engagement",
+            "number",
             "status",
             "as_of",
+            "as_of_basis",
             "time_zone",
             "policies",
             "started_by",
@@ -124,7 +126,8 @@ class SlaRunStartSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         help_text="Open clocks are measured up to this instant (ISO 8601 with an offset). "
-        "Default: now.",
+        "Default: now, or the last imported event when the tickets are an historical export "
+        "(the run's as_of_basis says which).",
     )
 
 

@@ -158,10 +158,10 @@ def _run(engagement: Engagement, say: Write) -> int:
 
     run = execute_run(run, report=progress)
     if run.status != RunStatus.DONE:
-        say(f"  SLA run {run.pk} failed: {run.error}")
+        say(f"  SLA {run.label} failed: {run.error}")
         return 1
     say(
-        f"  SLA run {run.pk}: {run.tickets_measured:,} tickets, {run.measurements_count:,} "
+        f"  SLA {run.label}: {run.tickets_measured:,} tickets, {run.measurements_count:,} "
         f"clocks, {run.breaches_count:,} breaches in {time.perf_counter() - started:.1f} s"
     )
     return 1

@@ -19,7 +19,14 @@ from django.utils import timezone
 
 from tandem.analytics.policy import Policy, PolicyError, parse_policy
 from tandem.core.models import EngagementBulkModel, EngagementScopedModel
-from tandem.service.choices import AggregateLevel, MeasuredSide, Metric, Priority, RunStatus
+from tandem.service.choices import (
+    AggregateLevel,
+    AsOfBasis,
+    MeasuredSide,
+    Metric,
+    Priority,
+    RunStatus,
+)
 from tandem.service.models.tickets import Ticket
 
 #: Goals and shares: 0.95 stored as written (six places), never a binary float.
@@ -102,11 +109,22 @@ class SlaPolicy(EngagementScopedModel):
 
 class SlaRun(EngagementScopedModel):
     """One measurement of the engagement's tickets against its policy versions, as of an
-    instant: a background task; what it stored hangs off it."""
+    instant: a background task; what it stored hangs off it. Runs are numbered per
+    engagement (``number``: "Run #3"), in the order they were created."""
 
+    number = models.PositiveIntegerField(
+        help_text="1, 2, 3… per engagement, in the order the runs were started."
+    )
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
     as_of = models.DateTimeField(
         default=timezone.now, help_text="Open clocks are measured up to this instant (UTC)."
+    )
+    as_of_basis = models.CharField(
+        max_length=12,
+        choices=AsOfBasis.choices,
+        default=AsOfBasis.GIVEN,
+        help_text="Why this as-of instant: typed by whoever started the run, the moment it "
+        "started, or the last event of the imported tickets (an historical export).",
     )
     time_zone = models.CharField(
         max_length=64, help_text="The engagement's time zone when the run started (months)."
@@ -153,6 +171,11 @@ class SlaRun(EngagementScopedModel):
                 condition=Q(finished_at__isnull=True) | Q(finished_at__gte=F("started_at")),
                 name="%(app_label)s_%(class)s_finishes_after_start",
             ),
+            # "Run #3" names one run of the engagement; two runs created at once race for
+            # the same number and the loser retries (``sla_runs.create_run``).
+            models.UniqueConstraint(
+                fields=["engagement", "number"], name="%(app_label)s_%(class)s_unique_number"
+            ),
         ]
         indexes = [
             # "The latest finished run" of an engagement: every dashboard page asks it.
@@ -162,10 +185,15 @@ class SlaRun(EngagementScopedModel):
         ]
 
     def __str__(self) -> str:
-        return f"SLA run {self.pk} as of {self.as_of:%Y-%m-%d %H:%M} UTC"
+        return f"Run #{self.number} as of {self.as_of:%Y-%m-%d %H:%M} UTC"
 
     def get_absolute_url(self) -> str:
         return reverse("service:slarun_detail", args=[self.pk])
+
+    @property
+    def label(self) -> str:
+        """How pages name the run: "Run #3" (numbered per engagement, never the global id)."""
+        return f"Run #{self.number}"
 
     @classmethod
     def latest_for(cls, engagement_id: int) -> SlaRun | None:

@@ -30,6 +30,7 @@ from tandem.service.models import (
     Ticket,
     TicketHold,
 )
+from tandem.service.sla_runs import next_number
 
 OPENED = datetime(2025, 3, 3, 14, 0, tzinfo=UTC)
 
@@ -137,6 +138,8 @@ class SlaRunFactory(factory.django.DjangoModelFactory):
         model = SlaRun
 
     engagement = factory.SubFactory(EngagementFactory)
+    # The engagement's next number, as ``sla_runs.create_run`` gives it.
+    number = factory.LazyAttribute(lambda run: next_number(run.engagement))
     status = RunStatus.DONE
     as_of = datetime(2025, 4, 1, tzinfo=UTC)
     time_zone = "America/Chicago"

@@ -160,9 +160,19 @@ def test_create_run_is_queued_in_the_engagements_zone(world, data) -> None:
 
 
 def test_create_run_defaults_as_of_to_now_in_whole_seconds(world, data) -> None:
+    # A ticket opened a minute ago: a live feed, measured as of now (tickets_as_of covers
+    # the historical default).
+    TicketFactory(
+        engagement=world.e1,
+        opened_at=datetime.now(UTC) - timedelta(minutes=1),
+        responded_at=None,
+        resolved_at=None,
+        closed_at=None,
+    )
     run = sla_runs.create_run(engagement=world.e1, user=None)
     assert run.as_of.microsecond == 0
     assert abs((run.as_of - datetime.now(UTC)).total_seconds()) < 5
+    assert run.as_of_basis == "now"
 
 
 def test_create_run_refusals(world, data) -> None:
@@ -177,7 +187,7 @@ def test_create_run_refusals(world, data) -> None:
     with pytest.raises(sla_runs.RunRefused, match="naive"):
         sla_runs.create_run(engagement=world.e1, user=None, as_of=datetime(2025, 3, 1))
     queued = sla_runs.create_run(engagement=world.e1, user=None)
-    with pytest.raises(sla_runs.RunRefused, match=f"run {queued.pk} .* is queued"):
+    with pytest.raises(sla_runs.RunRefused, match=f"Run #{queued.number} .* is queued"):
         sla_runs.create_run(engagement=world.e1, user=None)
     assert issubclass(sla_runs.RunRefused, ValueError)
 

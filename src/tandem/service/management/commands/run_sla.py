@@ -66,7 +66,7 @@ class Command(BaseCommand):
             except (sla_runs.RunRefused, NotAllowed) as exc:
                 raise CommandError(f"no run: {exc}") from None
             self.stdout.write(
-                f"SLA run {run.pk} of {engagement}, as of {run.as_of:%Y-%m-%d %H:%M} UTC"
+                f"SLA {run.label} of {engagement}, as of {run.as_of:%Y-%m-%d %H:%M} UTC"
             )
             # A failed run is recorded on the run and its progress (TaskFailure): said below.
             with suppress(TaskFailure):
@@ -78,8 +78,8 @@ class Command(BaseCommand):
                 )
         run.refresh_from_db()
         if run.status != RunStatus.DONE:
-            raise CommandError(f"SLA run {run.pk} failed, nothing was stored: {run.error}")
-        self.stdout.write(self.style.SUCCESS(f"SLA run {run.pk}: {sla_runs.summary(run)}"))
+            raise CommandError(f"SLA {run.label} failed, nothing was stored: {run.error}")
+        self.stdout.write(self.style.SUCCESS(f"SLA {run.label}: {sla_runs.summary(run)}"))
 
     def report(self, percent: int, message: str) -> None:
         self.stdout.write(f"[{percent:3d}%] {message}")
