@@ -37,13 +37,36 @@ class Problem:
         return f"{', '.join(where)}: {self.reason}"
 
 
-class IngestError(Exception):
-    """An export that cannot be imported; ``problems`` says where and why."""
+@dataclass(frozen=True, slots=True)
+class DateHint:
+    """What the file's timestamps say about their format, when they could not all be read
+    (or could be read more than one way): for a caller that offers a choice of format.
 
-    def __init__(self, problems: Iterable[Problem], *, truncated: bool = False) -> None:
+    ``columns``: the file's columns with unreadable or ambiguous values; ``readable``: the
+    names of the common formats (``tandem.ingest.dates.CANDIDATES``) that read every
+    timestamp of the file; ``ambiguous``: those formats read some value differently (e.g.
+    day first and month first when no day is over 12), so one must be chosen."""
+
+    columns: tuple[str, ...]
+    readable: tuple[str, ...]
+    ambiguous: bool
+
+
+class IngestError(Exception):
+    """An export that cannot be imported; ``problems`` says where and why, and ``dates``
+    (when timestamps were the trouble) which date formats would read them."""
+
+    def __init__(
+        self,
+        problems: Iterable[Problem],
+        *,
+        truncated: bool = False,
+        dates: DateHint | None = None,
+    ) -> None:
         self.problems: list[Problem] = list(problems)
         #: True when collection stopped at MAX_PROBLEMS: there may be more.
         self.truncated = truncated
+        self.dates = dates
         super().__init__(self._message())
 
     def _message(self, shown: int = SHOWN_PROBLEMS) -> str:
@@ -76,18 +99,27 @@ class ReadingStopped(Exception):
 
 @dataclass
 class Problems:
-    """Collects problems for one file, stopping at ``limit``."""
+    """Collects problems for one file, stopping at ``limit``.
+
+    ``summaries``: a few problems that sum up many (one per timestamp column whose values do
+    not read, :mod:`tandem.ingest.dates`), listed first and outside the ``limit``."""
 
     file: str
     limit: int = MAX_PROBLEMS
     items: list[Problem] = field(default_factory=list)
     truncated: bool = False
+    #: Set by the timestamp parser when values did not read (see :class:`DateHint`).
+    dates: DateHint | None = None
+    summaries: list[Problem] = field(default_factory=list)
 
     def add(self, row: int | None, column: str | None, reason: str) -> None:
         if len(self.items) >= self.limit:
             self.truncated = True
             return
         self.items.append(Problem(self.file, row, column, reason))
+
+    def add_summary(self, row: int | None, column: str | None, reason: str) -> None:
+        self.summaries.append(Problem(self.file, row, column, reason))
 
     def add_rows(self, rows: Iterable[int], column: str | None, reason: str) -> None:
         for row in rows:
@@ -102,13 +134,19 @@ class Problems:
         return max(self.limit - len(self.items), 0) + 1  # one more marks "truncated"
 
     def __bool__(self) -> bool:
-        return bool(self.items)
+        return bool(self.items or self.summaries)
+
+    def error(self) -> IngestError:
+        """The error carrying every problem so far, summaries first."""
+        return IngestError(
+            [*self.summaries, *self.items], truncated=self.truncated, dates=self.dates
+        )
 
     def raise_if_any(self) -> None:
-        if self.items:
-            raise IngestError(self.items, truncated=self.truncated)
+        if self:
+            raise self.error()
 
     def fail(self, row: int | None, column: str | None, reason: str) -> IngestError:
         """Add one problem and return the error to raise at once (a file-level stop)."""
         self.add(row, column, reason)
-        return IngestError(self.items, truncated=self.truncated)
+        return self.error()

@@ -40,6 +40,7 @@ from tandem.ingest._common import (
     scan_csv,
     user_priority_table,
 )
+from tandem.ingest.dates import chosen_format
 from tandem.ingest.errors import Problems
 from tandem.ingest.limits import Limits
 
@@ -80,8 +81,12 @@ def read_generic(
     file_name: str | None = None,
     priority_map: Mapping[str, str | None] | None = None,
     limits: Limits | None = None,
+    date_format: str | None = None,
 ) -> Imported:
     """Read a generic tickets CSV (see the module docstring).
+
+    ``date_format``: when the timestamps are not ISO 8601, their format (a name or
+    ``strftime`` pattern, see :func:`tandem.ingest.dates.parse_date_format`).
 
     ``mapping``: canonical name -> the file's column (``{"ticket_id": "Ref"}``; the raw
     priority is ``priority``). ``priority_map``: extra raw priority -> P1..P4 or None.
@@ -90,6 +95,7 @@ def read_generic(
     opened = open_source(source, file_name, limits)
     problems = Problems(opened.name)
     check_timezone(timezone, problems)
+    fmt = chosen_format(date_format, problems) or ISO_8601
     header = read_header(opened, problems)
     user = dict(mapping or {})
     if "priority" in user:
@@ -105,7 +111,7 @@ def read_generic(
     labels = {c: columns[c] for c in columns}
     warnings: list[str] = []
     df = mark_missing(df)
-    df = parse_instants(df, INSTANTS, ISO_8601, timezone, problems, warnings, labels, fast=fast)
+    df = parse_instants(df, INSTANTS, fmt, timezone, problems, warnings, labels, fast=fast)
     opened.limits.check_time(opened.name)  # between stages: parsing can take seconds
     table = user_priority_table(PRIORITIES, priority_map)
     df = map_priority(
@@ -130,6 +136,7 @@ def read_holds_csv(
     file_name: str | None = None,
     tickets: pl.DataFrame | None = None,
     limits: Limits | None = None,
+    date_format: str | None = None,
 ) -> Imported:
     """Read a holds CSV ``ticket_id,start,end``; ``Imported.tickets`` is empty.
 
@@ -140,6 +147,7 @@ def read_holds_csv(
     opened = open_source(source, file_name, limits)
     problems = Problems(opened.name)
     check_timezone(timezone, problems)
+    fmt = chosen_format(date_format, problems) or ISO_8601
     header = read_header(opened, problems)
     aliases: dict[str, tuple[str, ...]] = {"ticket_id": (), "start": (), "end": ()}
     columns = resolve_columns(header, aliases, mapping)
@@ -161,9 +169,7 @@ def read_holds_csv(
     missing_start = df.filter(pl.col("start").is_null()).head(problems.room)
     for (row,) in missing_start.select(ROW).iter_rows():
         problems.add(row, labels["start"], "the hold start is missing")
-    df = parse_instants(
-        df, ("start", "end"), ISO_8601, timezone, problems, warnings, labels, fast=fast
-    )
+    df = parse_instants(df, ("start", "end"), fmt, timezone, problems, warnings, labels, fast=fast)
     opened.limits.check_time(opened.name)  # between stages: parsing can take seconds
     problems.raise_if_any()
     check_holds(df, tickets, problems, labels)

@@ -41,6 +41,7 @@ from tandem.ingest._common import (
     parse_instants,
     user_priority_table,
 )
+from tandem.ingest.dates import chosen_format
 from tandem.ingest.limits import Limits
 
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -83,6 +84,7 @@ def read_glpi(
     file_name: str | None = None,
     priority_map: Mapping[str, str | None] | None = None,
     limits: Limits | None = None,
+    date_format: str | None = None,
 ) -> Imported:
     """Read a GLPI ticket CSV export (see the module docstring)."""
     export = open_csv_export(
@@ -100,7 +102,8 @@ def read_glpi(
     labels = dict(columns)
     warnings: list[str] = []
     df = mark_missing(df)
-    df = parse_instants(df, INSTANTS, ISO, timezone, problems, warnings, labels)
+    fmt = chosen_format(date_format, problems) or ISO
+    df = parse_instants(df, INSTANTS, fmt, timezone, problems, warnings, labels)
     export.opened.limits.check_time(export.opened.name)  # between stages
     table = user_priority_table(PRIORITIES, priority_map)
     df = map_priority(

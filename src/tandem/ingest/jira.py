@@ -34,6 +34,7 @@ from tandem.ingest._common import (
     parse_instants,
     user_priority_table,
 )
+from tandem.ingest.dates import chosen_format
 from tandem.ingest.limits import Limits
 
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -71,6 +72,7 @@ def read_jira(
     file_name: str | None = None,
     priority_map: Mapping[str, str | None] | None = None,
     limits: Limits | None = None,
+    date_format: str | None = None,
 ) -> Imported:
     """Read a Jira Service Management CSV export (see the module docstring)."""
     export = open_csv_export(
@@ -89,7 +91,9 @@ def read_jira(
     warnings: list[str] = []
     present = [c for c in INSTANTS if c in df.columns]
     values = pl.concat([df[c] for c in present]).drop_nulls()
-    fmt = JIRA if values.str.contains(r"/[A-Za-z]{3}/").any() or values.len() == 0 else ISO
+    fmt = chosen_format(date_format, problems) or (
+        JIRA if values.str.contains(r"/[A-Za-z]{3}/").any() or values.len() == 0 else ISO
+    )
     df = mark_missing(df)
     df = parse_instants(df, INSTANTS, fmt, timezone, problems, warnings, labels)
     export.opened.limits.check_time(export.opened.name)  # between stages

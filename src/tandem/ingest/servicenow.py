@@ -45,8 +45,6 @@ from tandem.ingest._common import (
     Imported,
     check_not_empty,
     check_timezone,
-    date_format_option,
-    detect_date_format,
     empty_holds,
     finish_holds,
     finish_tickets,
@@ -64,6 +62,7 @@ from tandem.ingest._common import (
     user_priority_table,
 )
 from tandem.ingest._common.workbook import read_xlsx, xlsx_header
+from tandem.ingest.dates import chosen_format, detect_or_explain
 from tandem.ingest.errors import Problems
 from tandem.ingest.limits import Limits
 
@@ -134,16 +133,16 @@ ON_HOLD = ("awaiting", "on hold", "3")
 
 
 def _date_format(
-    df: pl.DataFrame, names: tuple[str, ...], date_format: str | None, problems: Problems
+    df: pl.DataFrame,
+    names: tuple[str, ...],
+    date_format: str | None,
+    problems: Problems,
+    labels: Mapping[str, str],
 ) -> DateFormat:
-    if date_format is not None:
-        return date_format_option(date_format, problems)
-    values = (
-        pl.concat([df[c] for c in names if c in df.columns])
-        if df.height
-        else pl.Series([], dtype=pl.String)
-    )
-    return detect_date_format(values, problems)
+    chosen = chosen_format(date_format, problems)
+    if chosen is not None:
+        return chosen
+    return detect_or_explain(df, names, labels, problems)
 
 
 def read_servicenow(
@@ -159,8 +158,10 @@ def read_servicenow(
 ) -> Imported:
     """Read a ServiceNow incident list export, CSV or XLSX (see the module docstring).
 
-    ``date_format``: the instance's display format when the file does not settle it, one of
-    the keys of ``tandem.ingest._common.instants.DATE_FORMATS`` (e.g. ``"dd-MM-yyyy HH:mm:ss"``).
+    ``date_format``: the instance's display format when the file does not settle it: a key
+    of ``tandem.ingest._common.instants.DATE_FORMATS`` (e.g. ``"dd-MM-yyyy HH:mm:ss"``), a
+    name or ``strftime`` pattern of :mod:`tandem.ingest.dates` (``"dd/mm/yyyy"``,
+    ``"%d/%m/%Y %H:%M"``).
     ``limits``: see :mod:`tandem.ingest.limits` (default: ``DEFAULT_LIMITS``).
     """
     opened = open_source(source, file_name, limits)
@@ -182,7 +183,7 @@ def read_servicenow(
     check_not_empty(df, problems)
     labels = dict(columns)
     warnings: list[str] = []
-    fmt = _date_format(df, INSTANTS, date_format, problems)
+    fmt = _date_format(df, INSTANTS, date_format, problems, labels)
     df = mark_missing(df)
     df = parse_instants(df, INSTANTS, fmt, timezone, problems, warnings, labels)
     opened.limits.check_time(opened.name)  # between stages: parsing can take seconds
@@ -227,7 +228,7 @@ def read_servicenow_events(
     labels = dict(columns)
     warnings: list[str] = []
     instants = (*INSTANTS, "updated_at")
-    fmt = _date_format(df, instants, date_format, problems)
+    fmt = _date_format(df, instants, date_format, problems, labels)
     df = mark_missing(df).with_columns(pl.col("updated_at").is_null().alias("__no_update"))
     df = parse_instants(df, instants, fmt, timezone, problems, warnings, labels)
     export.opened.limits.check_time(export.opened.name)  # between stages

@@ -297,16 +297,31 @@ _PAIRS: dict[int, tuple[list[int], list[int]]] = {
 def _general_front(groups: str, fmt: DateFormat) -> dict[str, pl.Expr]:
     """From the column ``groups`` holding ``str.extract_groups(fmt.regex)`` of the raw
     values: ``matched``, ``local`` (naive, null when the date is invalid) and ``offset``
-    (minutes east of UTC; null: no offset or an unreadable one), ``has_tz``."""
+    (minutes east of UTC; null: no offset or an unreadable one), ``has_tz``.
+
+    The groups ``S``, ``ap`` and ``tz`` may be absent from the regex (a pattern without
+    seconds, AM/PM or offset); a two-digit year is 1969-2068, as ``strptime`` reads it."""
     g = pl.col(groups)
-    year = g.struct.field("y")
-    year = pl.when(year.str.len_chars() == 2).then(pl.lit("20") + year).otherwise(year)
-    month = g.struct.field("mo")
-    if "[A-Za-z]" in fmt.regex:
+
+    def field(name: str) -> pl.Expr:
+        if f"(?P<{name}>" in fmt.regex:
+            return g.struct.field(name)
+        return pl.lit(None, pl.String)
+
+    year = field("y")
+    year = (
+        pl.when(year.str.len_chars() != 2)
+        .then(year)
+        .when(year.cast(pl.Int32, strict=False) >= 69)
+        .then(pl.lit("19") + year)
+        .otherwise(pl.lit("20") + year)
+    )
+    month = field("mo")
+    if "(?P<mo>[A-Za-z]" in fmt.regex:
         month = month.str.to_lowercase().replace_strict(_MONTHS, default=None)
-    hour = g.struct.field("H").cast(pl.Int32, strict=False)  # a non-ASCII digit: invalid
+    hour = field("H").cast(pl.Int32, strict=False)  # a non-ASCII digit: invalid
     if "(?P<ap>" in fmt.regex:
-        ap = g.struct.field("ap").str.to_lowercase()
+        ap = field("ap").str.to_lowercase()
         hour = (
             pl.when(ap.is_null())
             .then(hour)
@@ -320,13 +335,13 @@ def _general_front(groups: str, fmt: DateFormat) -> dict[str, pl.Expr]:
         "{}-{}-{} {}:{}:{}",
         year,
         month.str.zfill(2),
-        g.struct.field("d").str.zfill(2),
+        field("d").str.zfill(2),
         hour.cast(pl.String).str.zfill(2),
-        g.struct.field("M"),
-        g.struct.field("S").fill_null("00"),
+        field("M").str.zfill(2),
+        field("S").fill_null("00").str.zfill(2),
     )
     local = text.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False)
-    tz = g.struct.field("tz")
+    tz = field("tz")
     tz_digits = tz.str.replace_all(":", "")
     sign = pl.when(tz_digits.str.starts_with("-")).then(-1).otherwise(1)
     offset_min = (
@@ -342,12 +357,27 @@ def _general_front(groups: str, fmt: DateFormat) -> dict[str, pl.Expr]:
     )
     minutes = tz_digits.str.slice(3, 2).cast(pl.Int64, strict=False).fill_null(0)
     return {
-        "matched": g.struct.field("H").is_not_null(),
+        "matched": field("H").is_not_null(),
         "local": local,
         "offset": offset_min.cast(pl.Int64),
         "has_tz": tz.is_not_null(),
         "bad_offset": (offset_min.abs() > MAX_OFFSET_MINUTES) | (minutes > 59),
     }
+
+
+def local_times(values: pl.Series, fmt: DateFormat) -> pl.Series:
+    """``values`` (strings) read with ``fmt`` as wall-clock times, ignoring any offset: null
+    where a value is null, not of the format's shape, or no valid date and time. For
+    comparing formats (``tandem.ingest.dates``), not for importing (see ``parse_instants``)."""
+    if len(values) == 0:
+        return pl.Series("local", [], pl.Datetime("us"))
+    groups = (
+        values.rename("raw")
+        .to_frame()
+        .select(pl.col("raw").str.extract_groups(fmt.regex).alias("groups"))
+    )
+    front = _general_front("groups", fmt)
+    return groups.select(pl.when(front["matched"]).then(front["local"]).alias("local")).to_series()
 
 
 def clean_iso(
@@ -485,10 +515,17 @@ def parse_instants(
     """
     present = [c for c in canonical if c in df.columns]
     outs = []
+    reads = []
     for c in present:
         parsed = _parse_column(df[c], fmt, timezone, (fast or {}).get(c))
         outs.append(parsed["utc"].alias(c))
-        counts = parsed.select(pl.col(f).sum() for f in _FLAGS).row(0)
+        reads.append((c, parsed, parsed.select(pl.col(f).sum() for f in _FLAGS).row(0)))
+    if any(counts[0] or counts[1] for _, _, counts in reads):
+        # values that do not read: which rows, and which common formats would read them
+        from tandem.ingest.dates import explain_dates
+
+        explain_dates(df, present, labels, problems, fmt)
+    for c, parsed, counts in reads:
         if not any(counts):
             continue  # rows and messages only where a problem is
         flags = parsed.select(_FLAGS).with_columns(df[ROW], df[c])

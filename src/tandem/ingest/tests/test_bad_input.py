@@ -31,12 +31,26 @@ def problems_of(text: str | bytes, reader=read_generic, **kw) -> list[str]:  # t
 
 
 def test_unparseable_and_invalid_timestamps() -> None:
-    assert problems_of(
+    found = problems_of(
         HEADER
         + "A,P1,yesterday,,,G\n"
         + "B,P1,2025-02-30T10:00:00Z,,,G\n"
         + "C,P1,2025-03-01T10:00:00Z,,03/01/2025 11:00,G\n"
-    ) == [
+    )
+    # first, one problem per column naming its bad rows and what would read them
+    no_format = (
+        "No common date format reads every timestamp in the file (of its 4 timestamps, "
+        "'iso' 1, 'dd/mm/yyyy' 1, 'mm/dd/yyyy' 1). Fix those rows, or give the date format "
+        "as a strftime pattern such as %d/%m/%Y %H:%M."
+    )
+    iso = "with the file's date format (ISO 8601, e.g. 2025-03-01T09:00:00Z)"
+    assert found[:2] == [
+        f"t.csv, row 2, column 'opened_at': 2 values cannot be read {iso}: row 2 'yesterday'; "
+        f"row 3 '2025-02-30T10:00:00Z'. {no_format}",
+        f"t.csv, row 4, column 'resolved_at': 1 value cannot be read {iso}: "
+        f"row 4 '03/01/2025 11:00'. {no_format}",
+    ]
+    assert found[2:] == [
         "t.csv, row 2, column 'opened_at': cannot read 'yesterday' as a timestamp "
         "(ISO 8601, e.g. 2025-03-01T09:00:00Z)",
         "t.csv, row 3, column 'opened_at': '2025-02-30T10:00:00Z' is not a valid date and time",
@@ -173,7 +187,12 @@ def test_unknown_time_zone() -> None:
 def test_event_log_bad_update_time() -> None:
     events = (FIXTURES / "servicenow_events.csv").read_text()
     broken = events.replace("3/3/2025 09:00,Category 1", "3/3/2025 9h,Category 1")
-    assert problems_of(broken, read_servicenow_events) == [
+    found = problems_of(broken, read_servicenow_events)
+    assert found[0].startswith(
+        "t.csv, row 4, column 'sys_updated_at': 1 value cannot be read with the file's date "
+        "format (dd/MM/yyyy HH:mm:ss): row 4 '3/3/2025 9h'. No common date format reads"
+    )
+    assert found[1:] == [
         "t.csv, row 4, column 'sys_updated_at': cannot read '3/3/2025 9h' as a timestamp "
         "(dd/MM/yyyy HH:mm:ss)"
     ]

@@ -82,13 +82,19 @@ def test_servicenow_ambiguous_dates_are_refused() -> None:
     data = "Number,Opened,Priority\nINC1,03-04-2025 08:00:00,2 - High\n"
     with pytest.raises(IngestError) as e:
         read_servicenow(io.BytesIO(data.encode()), file_name="sn.csv")
-    assert str(e.value.problems[0]) == (
-        "sn.csv: the date format is ambiguous: no date in the file has a day over 12, so "
-        "'dd-MM-yyyy HH:mm:ss' and 'MM-dd-yyyy HH:mm:ss' read it differently; pass "
-        "date_format='dd-MM-yyyy HH:mm:ss' or date_format='MM-dd-yyyy HH:mm:ss'"
-    )
+    assert [str(p) for p in e.value.problems] == [
+        "sn.csv, row 2, column 'Opened': the dates are ambiguous: 'dd-mm-yyyy' and "
+        "'mm-dd-yyyy' read every timestamp in the file, differently (1 value read as different "
+        "dates: row 2 '03-04-2025 08:00:00'; the first is 03 April 2025 as 'dd-mm-yyyy', "
+        "04 March 2025 as 'mm-dd-yyyy'). Choose the date format: 'dd-mm-yyyy' or 'mm-dd-yyyy'."
+    ]
+    assert e.value.dates is not None and e.value.dates.ambiguous
+    assert e.value.dates.readable == ("dd-mm-yyyy", "mm-dd-yyyy")
     got = read_servicenow(io.BytesIO(data.encode()), date_format="MM-dd-yyyy HH:mm:ss")
     assert got.tickets["opened_at"].dt.strftime("%F").to_list() == ["2025-03-04"]
+    for choice in ("dd-mm-yyyy", "%d-%m-%Y %H:%M:%S"):
+        got = read_servicenow(io.BytesIO(data.encode()), date_format=choice)
+        assert got.tickets["opened_at"].dt.strftime("%F").to_list() == ["2025-04-03"]
 
 
 def test_jira() -> None:
