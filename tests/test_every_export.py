@@ -11,8 +11,15 @@ arrive through a real ticket import. Then every cell of every file is read back:
 - CSV: no cell starts with a formula character, except a number in a numeric column;
 - XLSX (openpyxl): no cell is a formula (``data_type 'f'``), no text cell starts with a
   formula character; numbers, dates and booleans are typed cells (never text), negative
-  numbers included, in exactly the columns :data:`TYPED` names for each export;
+  numbers included, in exactly the columns :data:`TYPED` names for each export; no text cell
+  anywhere holds a number or a boolean (a spreadsheet would not sum it); percentages carry a
+  percent format, money its currency's; an instant's header names the time zone its cells
+  are in (the engagement's);
 - every export shows at least one of the formulas (quoted), and each formula is found.
+
+The walk runs twice: written in the request, and with ``TANDEM_EXPORT_BACKGROUND_ROWS`` at 0,
+so that every list export is written by the background worker and downloaded from its
+progress page - the same files, the same checks.
 """
 
 from __future__ import annotations
@@ -52,9 +59,10 @@ pytestmark = pytest.mark.django_db
 
 FORMULAS = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
 
-#: Per export (URL name): the columns that hold numbers ("n"), dates or instants ("d") or
-#: booleans ("b"); every other column is text. A new export must be added here: the test
-#: then checks its typed columns are typed cells and its text columns text.
+#: Per export (URL name): the columns that hold numbers ("n"), percentages ("%": numbers with
+#: a percent format), money ("$": numbers in the currency's format, USD here), dates or
+#: instants ("d") or booleans ("b"); every other column is text. A new export must be added
+#: here: the test then checks its typed columns are typed cells and its text columns text.
 TYPED: dict[str, dict[str, str]] = {
     "core:engagement_list": {"Starts": "d", "Ends": "d"},
     "core:engagementparty_list": {},
@@ -108,7 +116,8 @@ TYPED: dict[str, dict[str, str]] = {
         "month": "d",
         "count": "n",
         "met": "n",
-        "goal": "n",
+        "attainment": "%",
+        "goal": "%",
         "median_seconds": "n",
         "p90_seconds": "n",
     },
@@ -118,14 +127,15 @@ TYPED: dict[str, dict[str, str]] = {
         "policy_version": "n",
         "count": "n",
         "met": "n",
-        "goal": "n",
+        "attainment": "%",
+        "goal": "%",
         "missed": "b",
-        "allocation_percent": "n",
-        "credit": "n",
-        "capped": "n",
+        "allocation_percent": "%",
+        "credit": "$",
+        "capped": "$",
         "earn_back_until": "d",
         "earned_back": "b",
-        "due": "n",
+        "due": "$",
     },
     "progress:export_audit": {"time_utc": "d"},
 }
@@ -137,6 +147,10 @@ NO_TYPED_TEXT = {
 }
 
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
+#: Text that a spreadsheet should have received as a number or a boolean.
+_NUMBER_AS_TEXT = re.compile(r"[-+]?(\d[\d,]*)(\.\d+)?%?|true|false", re.IGNORECASE)
+#: An instant's header in a workbook: "Opened (America/Chicago)".
+_ZONED = re.compile(r"(?P<header>.+) \((?P<zone>[A-Za-z_]+(/[A-Za-z_+-]+)*)\)")
 
 
 # --- the exports, found from the URL configuration ---------------------------------------------
@@ -355,15 +369,31 @@ def check_csv(name: str, body: bytes) -> set[str]:
             if not _starts_like_formula(cell):
                 continue
             # Only a number in a numeric column may start with "-".
-            assert typed.get(column) == "n" and _NUMBER.fullmatch(cell), (name, column, cell)
+            where = (name, column, cell)
+            assert typed.get(column) in ("n", "%", "$") and _NUMBER.fullmatch(cell), where
     return shown
 
 
-def check_xlsx(name: str, body: bytes) -> tuple[set[str], bool]:
+def _xlsx_header(cell_value: str, zone: str) -> str:
+    """The column's name (as in the CSV and :data:`TYPED`); an instant's header must name
+    ``zone``."""
+    match = _ZONED.fullmatch(cell_value or "")
+    if match is None:
+        return cell_value
+    assert match["zone"] == zone, (cell_value, zone)
+    return match["header"]
+
+
+def check_xlsx(name: str, body: bytes, zone: str = "UTC") -> tuple[set[str], bool]:
     rows = _xlsx(body)
     assert len(rows) > 1, f"{name}: the XLSX export has no rows"
     typed = TYPED[name]
-    header = [cell.value for cell in rows[0]]
+    raw = [cell.value for cell in rows[0]]
+    header = [_xlsx_header(value, zone) for value in raw]
+    for value, column in zip(raw, header, strict=True):
+        if typed.get(column) == "d" and value != column:
+            continue  # an instant, whose header says the zone
+        assert value == column, (name, value)
     shown: set[str] = set()
     negative = False
     for row in rows[1:]:
@@ -375,10 +405,15 @@ def check_xlsx(name: str, body: bytes) -> tuple[set[str], bool]:
             expected = typed.get(column, "s")
             if expected == "d":
                 assert cell.is_date, where
+            elif expected == "%":
+                assert cell.data_type == "n" and cell.number_format.endswith("%"), where
+            elif expected == "$":
+                assert cell.data_type == "n" and cell.number_format == '"$"#,##0.00', where
             else:
                 assert cell.data_type == expected and not cell.is_date, where
             if cell.data_type == "s":
                 assert not _starts_like_formula(cell.value), where
+                assert not _NUMBER_AS_TEXT.fullmatch(cell.value.strip()), where
                 shown |= _shown(cell.value)
             elif cell.data_type == "n" and cell.value < 0:
                 negative = True
@@ -392,16 +427,44 @@ def _fetch(client, url: str) -> bytes:
     return b"".join(response.streaming_content)
 
 
-def test_every_export_is_free_of_formulas_and_typed(hostile: World, client_for, settings, tmp_path):
+def _fetch_in_background(client, owner: User, url: str) -> bytes:
+    """The export queued (the request answers a redirect to its progress page at once), then
+    downloaded from there once written, as a person does."""
+    response = client.get(url)
+    assert response.status_code == 302, url
+    progress = Progress.objects.filter(owner=owner, kind="export_list").first()
+    assert progress is not None and response["Location"] == progress.get_absolute_url(), url
+    assert progress.state == ProgressState.SUCCEEDED, (url, progress.error)
+    page = client.get(response["Location"])
+    download = reverse("progress:download", args=[progress.pk])
+    assert download in page.content.decode(), url
+    body = _fetch(client, download)
+    progress.delete()  # the next export's progress is then the newest
+    return body
+
+
+@pytest.mark.parametrize("background", [False, True], ids=["in-the-request", "in-background"])
+def test_every_export_is_free_of_formulas_and_typed(
+    hostile: World, client_for, settings, tmp_path, background: bool
+):
     settings.MEDIA_ROOT = tmp_path / "media"
+    if background:
+        settings.TANDEM_EXPORT_BACKGROUND_ROWS = 0
+    hostile.e1.time_zone = "America/Chicago"
+    hostile.e1.save()
     client = client_for(hostile.it_lead)  # the client's IT lead: sees every vendor's rows
     seen_csv: set[str] = set()
     seen_xlsx: set[str] = set()
     negatives: set[str] = set()
     for name, scoped in LISTS:
         url = reverse(name, args=[hostile.e1.pk] if scoped else [])
-        shown = check_csv(name, _fetch(client, f"{url}?export=csv"))
-        shown_xlsx, negative = check_xlsx(name, _fetch(client, f"{url}?export=xlsx"))
+        if background:
+            fetch = lambda url: _fetch_in_background(client, hostile.it_lead, url)  # noqa: E731
+        else:
+            fetch = lambda url: _fetch(client, url)  # noqa: E731
+        shown = check_csv(name, fetch(f"{url}?export=csv"))
+        zone = "America/Chicago" if scoped else "UTC"
+        shown_xlsx, negative = check_xlsx(name, fetch(f"{url}?export=xlsx"), zone)
         if name not in NO_TYPED_TEXT:
             assert shown, f"{name}: no formula typed into its text fields shows in its CSV"
             assert shown_xlsx, f"{name}: no formula typed into its text fields shows in its XLSX"

@@ -267,6 +267,9 @@ TANDEM_IMPORT_MAX_CELL_CHARS = env.integer("TANDEM_IMPORT_MAX_CELL_CHARS", defau
 # The import wizard reads a file for its preview in the background, within this many seconds
 # (over it the preview fails and says so): tandem.service.tasks_preview.
 TANDEM_PREVIEW_SECONDS = max(1, env.integer("TANDEM_PREVIEW_SECONDS", default=60))
+# List exports (CSV, XLSX) of more rows than this are written by a background worker, with a
+# progress bar and a download link: tandem.core.exports_background.
+TANDEM_EXPORT_BACKGROUND_ROWS = max(0, env.integer("TANDEM_EXPORT_BACKGROUND_ROWS", default=10_000))
 WHITENOISE_USE_FINDERS = DEBUG
 if DEBUG:
     # WhiteNoise serves from the finders in debug mode but still expects the directory.

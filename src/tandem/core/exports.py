@@ -12,9 +12,17 @@ live link in whoever opens the export (CSV injection, OWASP). The rule here:
   ``-5`` in CSV and is a number cell in XLSX. Only Python numbers count (``int``, ``Decimal``,
   a finite ``float``; never a ``bool``); anything else in a numeric column - a string, NaN,
   infinity - is written as neutralized text, so no value can leave a typed column raw.
-- **Dates** are ISO 8601 (``2025-03-01``); **instants** are in UTC (CSV ``...+00:00``; XLSX
-  a date-time cell in UTC, formatted with "UTC" after it: Excel has no time zones);
-  **booleans** are ``true``/``false`` in CSV and boolean cells in XLSX; decimals are exact
+- **Percentages** (:attr:`Kind.PERCENT`) are fractions (``0.953``), or percentage points
+  when the column says so (``Column(points=True)``: ``30.0000`` is 30 %): exact text in CSV,
+  as stored; in XLSX the fraction as a number with a percent format (``95.3%`` shown, ``0.953``
+  summed). **Money** (:attr:`Kind.MONEY`) is exact text in CSV (``1500.00``) and a number in
+  XLSX with its currency's format (``"$"#,##0.00`` for USD, ``#,##0.00 "CHF"`` for a code
+  without a symbol); the currency is the column's (``Column(currency="USD")``) or, per row,
+  the value of another column (``Column(currency_column="currency")``).
+- **Dates** are ISO 8601 (``2025-03-01``); **instants** are in UTC in CSV (``...+00:00``);
+  in XLSX they are date-time cells in the export's time zone (the engagement's), without a
+  zone since Excel has none, and the column's header says which: ``Opened (America/Chicago)``.
+  **Booleans** are ``true``/``false`` in CSV and boolean cells in XLSX; decimals are exact
   text in CSV (``0.950000``) and numbers in XLSX, shown with as many places as they have (a
   number of more than 15 digits, which Excel would round, is exact text there instead).
 - :attr:`Kind.AUTO` writes each value by its Python type (a computed column of a table): a
@@ -23,7 +31,8 @@ live link in whoever opens the export (CSV injection, OWASP). The rule here:
 The writers stream: CSV as a ``StreamingHttpResponse`` (or into a file, for background
 exports), XLSX through an openpyxl write-only workbook on a temporary file that the
 ``FileResponse`` deletes when it closes. :func:`table_export` turns a django-tables2 table
-into columns and rows, typing each column from the model field it shows.
+into columns and rows, typing each column from the model field it shows. A background export
+(``tandem.core.exports_background``) follows the writing through :func:`reporting`.
 """
 
 from __future__ import annotations
@@ -32,12 +41,15 @@ import csv
 import math
 import re
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import IO, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import models
 from django.http import FileResponse, StreamingHttpResponse
@@ -60,25 +72,43 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: Excel refuses longer cells (the workbook would not open).
 XLSX_MAX_TEXT = 32_767
 DATE_FORMAT = "yyyy-mm-dd"
-INSTANT_FORMAT = 'yyyy-mm-dd hh:mm:ss "UTC"'
+#: An instant in the export's zone; the column's header names the zone.
+INSTANT_FORMAT = "yyyy-mm-dd hh:mm:ss"
+#: Money with a currency this table does not know: the code after the amount.
+MONEY_FORMAT = '#,##0.00 "{code}"'
+#: Currencies shown with their symbol (the others with their ISO code).
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
 
 
 class Kind(StrEnum):
     TEXT = "text"
     INTEGER = "integer"
     DECIMAL = "decimal"
+    PERCENT = "percent"
+    MONEY = "money"
     DATE = "date"
     DATETIME = "datetime"
     BOOLEAN = "boolean"
     AUTO = "auto"
 
 
+#: The kinds whose cells are numbers.
+NUMERIC = (Kind.INTEGER, Kind.DECIMAL, Kind.PERCENT, Kind.MONEY)
+
+
 @dataclass(frozen=True)
 class Column:
-    """One column of an export: its header and the kind of value it holds."""
+    """One column of an export: its header and the kind of value it holds.
+
+    A percent column holds fractions (0.953), or percentage points with ``points`` (30 for
+    30 %). A money column's currency is ``currency``, or per row the value of the column whose
+    header is ``currency_column``."""
 
     header: str
     kind: Kind = Kind.TEXT
+    points: bool = False
+    currency: str = ""
+    currency_column: str = ""
 
 
 # --- one cell -------------------------------------------------------------------------------
@@ -116,13 +146,18 @@ def _number(value: Any) -> int | Decimal | None:
 
 def typed(kind: Kind, value: Any) -> tuple[Kind, Any]:
     """The kind a cell is written as, and its value: ``(TEXT, neutralized str)``,
-    ``(INTEGER, int)``, ``(DECIMAL, Decimal)``, ``(DATE, date)``, ``(DATETIME, UTC datetime)``
-    or ``(BOOLEAN, bool)``. None and "" are an empty text cell in every column."""
+    ``(INTEGER, int)``, ``(DECIMAL, Decimal)``, ``(PERCENT or MONEY, int or Decimal)``,
+    ``(DATE, date)``, ``(DATETIME, UTC datetime)`` or ``(BOOLEAN, bool)``. None and "" are an
+    empty text cell in every column."""
     if value is None or value == "":
         return Kind.TEXT, ""
     if kind is Kind.AUTO:
         kind = _kind_of(value)
-    if kind in (Kind.INTEGER, Kind.DECIMAL):
+    if kind in (Kind.PERCENT, Kind.MONEY):
+        number = _number(value)
+        if number is not None:
+            return kind, number
+    elif kind in (Kind.INTEGER, Kind.DECIMAL):
         number = _number(value)
         if isinstance(number, int):
             return Kind.INTEGER, number
@@ -165,6 +200,24 @@ def csv_row(columns: Sequence[Column], values: Sequence[Any]) -> list[str]:
     return [csv_cell(column.kind, value) for column, value in zip(columns, values, strict=True)]
 
 
+# --- following a long export ---------------------------------------------------------------
+
+#: A writer reports the rows written so far every this many rows.
+REPORT_EVERY = 2000
+_reporter: ContextVar[Callable[[int], None] | None] = ContextVar("export_reporter", default=None)
+
+
+@contextmanager
+def reporting(report: Callable[[int], None]) -> Iterator[None]:
+    """While in this block, the writers call ``report(rows written)`` every
+    :data:`REPORT_EVERY` rows (a background export moves its progress bar with it)."""
+    token = _reporter.set(report)
+    try:
+        yield
+    finally:
+        _reporter.reset(token)
+
+
 # --- CSV ------------------------------------------------------------------------------------
 
 
@@ -179,8 +232,11 @@ def csv_lines(columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> Itera
     """The CSV text, one line at a time: the headers, then each row."""
     writer = csv.writer(_Echo())
     yield writer.writerow([neutralize(column.header) for column in columns])
-    for values in rows:
+    report = _reporter.get()
+    for written, values in enumerate(rows, start=1):
         yield writer.writerow(csv_row(columns, values))
+        if report is not None and written % REPORT_EVERY == 0:
+            report(written)
 
 
 def write_csv(stream: IO[str], columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> int:
@@ -205,21 +261,71 @@ def csv_response(
 # --- XLSX -----------------------------------------------------------------------------------
 
 
-def _decimal_format(value: Decimal) -> str:
+def _places(value: Decimal) -> int:
     exponent = value.as_tuple().exponent
-    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def _decimal_format(value: Decimal) -> str:
+    places = _places(value)
     return "0." + "0" * places if places else "0"
 
 
-def xlsx_cell(sheet: Any, kind: Kind, value: Any) -> Any:
-    """One cell for an openpyxl write-only sheet: a plain value or a formatted cell."""
+def _percent_format(fraction: Decimal) -> str:
+    """At least one place (95.0%), more when the value has them (95.25%), at most four."""
+    places = min(4, max(1, _places(fraction.normalize()) - 2))
+    return "0." + "0" * places + "%"
+
+
+def money_format(currency: str) -> str:
+    """The number format of an amount in ``currency``: ``"$"#,##0.00`` for USD, the ISO code
+    after the amount for a currency without a symbol here, plain ``#,##0.00`` for none."""
+    code = currency.strip().upper()
+    if code in CURRENCY_SYMBOLS:
+        return f'"{CURRENCY_SYMBOLS[code]}"#,##0.00'
+    if re.fullmatch(r"[A-Z]{3}", code):
+        return MONEY_FORMAT.format(code=code)
+    return "#,##0.00"
+
+
+def zone(name: str) -> ZoneInfo:
+    """The time zone called ``name``; UTC for an empty or unknown name."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def xlsx_header(column: Column, time_zone: str = "UTC") -> str:
+    """The header of ``column`` in a workbook: an instant's says the zone its cells are in."""
+    if column.kind is Kind.DATETIME:
+        return f"{column.header} ({zone(time_zone).key})"
+    return column.header
+
+
+def xlsx_cell(
+    sheet: Any,
+    kind: Kind,
+    value: Any,
+    *,
+    time_zone: str | ZoneInfo = "UTC",
+    points: bool = False,
+    currency: str = "",
+) -> Any:
+    """One cell for an openpyxl write-only sheet: a plain value or a formatted cell.
+
+    Instants are converted to ``time_zone`` and written without it (Excel has none); a
+    computed (:attr:`Kind.AUTO`) column, whose header cannot say the zone, shows it in the
+    cell's format. ``points``: a percent value is in percentage points. ``currency``: the
+    ISO code of a money value."""
+    auto = kind is Kind.AUTO
     written, value = typed(kind, value)
     if written is Kind.TEXT:
         if not value:
             return None
         # Control characters other than tab, CR and LF are not allowed in the file format.
         return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)[:XLSX_MAX_TEXT]
-    if written in (Kind.INTEGER, Kind.DECIMAL) and len(Decimal(value).as_tuple().digits) > 15:
+    if written in NUMERIC and len(Decimal(value).as_tuple().digits) > 15:
         # Excel keeps 15 significant digits: a longer id or amount stays exact as text.
         return neutralize(_as_text(value))
     if written in (Kind.INTEGER, Kind.BOOLEAN):
@@ -228,12 +334,20 @@ def xlsx_cell(sheet: Any, kind: Kind, value: Any) -> Any:
     if written is Kind.DECIMAL:
         cell.value = value
         cell.number_format = _decimal_format(value)
+    elif written is Kind.PERCENT:
+        fraction = Decimal(value) / 100 if points else Decimal(value)
+        cell.value = fraction
+        cell.number_format = _percent_format(fraction)
+    elif written is Kind.MONEY:
+        cell.value = value
+        cell.number_format = money_format(currency)
     elif written is Kind.DATE:
         cell.value = value
         cell.number_format = DATE_FORMAT
-    else:  # an instant: Excel has no time zone, so UTC without one, and said in the format
-        cell.value = value.replace(tzinfo=None)
-        cell.number_format = INSTANT_FORMAT
+    else:  # an instant: in the export's zone, without it (Excel has no time zones)
+        local = zone(time_zone) if isinstance(time_zone, str) else time_zone
+        cell.value = value.astimezone(local).replace(tzinfo=None)
+        cell.number_format = INSTANT_FORMAT + (f' "{local.key}"' if auto else "")
     return cell
 
 
@@ -247,31 +361,65 @@ def sheet_title(text: str) -> str:
 
 
 def write_xlsx(
-    stream: IO[bytes], columns: Sequence[Column], rows: Iterable[Sequence[Any]], *, sheet: str
+    stream: IO[bytes],
+    columns: Sequence[Column],
+    rows: Iterable[Sequence[Any]],
+    *,
+    sheet: str,
+    time_zone: str = "UTC",
 ) -> int:
-    """Write a one-sheet workbook (write-only: rows go to disk as they come); return the rows."""
+    """Write a one-sheet workbook (write-only: rows go to disk as they come); return the rows.
+    Instants are shown in ``time_zone`` (the engagement's), which their headers name."""
     book = Workbook(write_only=True)
     worksheet = book.create_sheet(title=sheet_title(sheet))
-    worksheet.append([xlsx_cell(worksheet, Kind.TEXT, column.header) for column in columns])
+    local = zone(time_zone)
+    worksheet.append(
+        [xlsx_cell(worksheet, Kind.TEXT, xlsx_header(column, local.key)) for column in columns]
+    )
+    headers = [column.header for column in columns]
+    # Per column: where its currency comes from (a fixed code, or another column of the row).
+    currency_at = [
+        headers.index(column.currency_column) if column.currency_column in headers else None
+        for column in columns
+    ]
+    report = _reporter.get()
     written = 0
     for values in rows:
-        cells = [
-            xlsx_cell(worksheet, column.kind, value)
-            for column, value in zip(columns, values, strict=True)
-        ]
+        cells = []
+        for column, value, at in zip(columns, values, currency_at, strict=True):
+            currency = column.currency
+            if at is not None and isinstance(values[at], str):
+                currency = values[at]
+            cells.append(
+                xlsx_cell(
+                    worksheet,
+                    column.kind,
+                    value,
+                    time_zone=local,
+                    points=column.points,
+                    currency=currency,
+                )
+            )
         worksheet.append(cells)
         written += 1
+        if report is not None and written % REPORT_EVERY == 0:
+            report(written)
     book.save(stream)
     return written
 
 
 def xlsx_response(
-    columns: Sequence[Column], rows: Iterable[Sequence[Any]], *, filename: str, sheet: str
+    columns: Sequence[Column],
+    rows: Iterable[Sequence[Any]],
+    *,
+    filename: str,
+    sheet: str,
+    time_zone: str = "UTC",
 ) -> FileResponse:
     """The workbook on a temporary file, streamed and deleted when the response closes."""
     handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
     try:
-        write_xlsx(handle, columns, rows, sheet=sheet)
+        write_xlsx(handle, columns, rows, sheet=sheet, time_zone=time_zone)
     except BaseException:
         handle.close()
         raise
@@ -294,10 +442,14 @@ def export_response(
     *,
     name: str,
     sheet: str = "",
+    time_zone: str = "UTC",
 ) -> StreamingHttpResponse:
-    """``?export=csv`` or ``?export=xlsx``: the file ``name.csv`` or ``name.xlsx``."""
+    """``?export=csv`` or ``?export=xlsx``: the file ``name.csv`` or ``name.xlsx``; instants
+    in a workbook are shown in ``time_zone`` (in a CSV they are UTC, with the offset)."""
     if fmt == "xlsx":
-        return xlsx_response(columns, rows, filename=f"{name}.xlsx", sheet=sheet or name)
+        return xlsx_response(
+            columns, rows, filename=f"{name}.xlsx", sheet=sheet or name, time_zone=time_zone
+        )
     if fmt == "csv":
         return csv_response(columns, rows, filename=f"{name}.csv")
     raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
@@ -330,13 +482,18 @@ def table_export(table: Any) -> tuple[list[Column], Iterator[list[Any]]]:
     them, typed: a column showing a number, date, instant or boolean field exports the
     field's own value (not the page's "1,234 people" or "Apr 1, 2025"); other columns export
     the table's value (``value_<name>`` or the column's ``value``), as text, or by type for
-    computed columns with no field behind them."""
+    computed columns with no field behind them. A table may declare a column's kind where
+    the field does not say it: ``export_kinds = {"goal": Kind.PERCENT}`` (the column then
+    exports its record's value)."""
     model = getattr(getattr(table, "_meta", None), "model", None)
     bound = [column for column in table.columns.iterall() if not column.column.exclude_from_export]
+    declared: dict[str, Kind] = getattr(table, "export_kinds", {})
     kinds: list[Kind] = []
     for column in bound:
         field = column.accessor.get_field(model) if model is not None else None
-        if field is None:
+        if column.name in declared:
+            kinds.append(Kind(declared[column.name]))
+        elif field is None:
             kinds.append(Kind.AUTO)
         else:
             kinds.append(field_kind(field))

@@ -89,7 +89,7 @@ class RunRowsListView(ObjectListView):
         fmt = request.GET.get("export")
         if fmt in exports.FORMATS:
             engagement = self.get_engagement()
-            return exports.export_response(
+            return self.export_in_background(queryset, fmt) or exports.export_response(
                 queryset, fmt=fmt, engagement=engagement, run=self.get_run()
             )
         table = self.get_table(queryset)

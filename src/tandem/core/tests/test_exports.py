@@ -113,7 +113,8 @@ def test_xlsx_cells_are_typed_and_no_cell_is_a_formula() -> None:
     book = _workbook(columns, rows)
     sheet = book.active
     assert sheet.title == "Test   a b"
-    assert [c.value for c in sheet[1]] == [c.header for c in columns]
+    headers = [c.header for c in columns]
+    assert [c.value for c in sheet[1]] == [*headers[:4], "at (UTC)", *headers[5:]]
     for row in sheet.iter_rows(min_row=2):
         text, count, money, day, at, flag, computed = row
         assert text.data_type == "s"
@@ -123,13 +124,88 @@ def test_xlsx_cells_are_typed_and_no_cell_is_a_formula() -> None:
         assert day.is_date and day.value == datetime(2025, 3, 1)
         assert day.number_format == "yyyy-mm-dd"
         assert at.is_date and at.value == datetime(2025, 3, 3, 8, 30)  # UTC, no zone
-        assert "UTC" in at.number_format
+        assert at.number_format == "yyyy-mm-dd hh:mm:ss"  # the header names the zone
         assert (flag.data_type, flag.value) == ("b", True)
         assert (computed.data_type, computed.value) == ("n", -60)
     texts = [row[0].value for row in sheet.iter_rows(min_row=2)]
     assert texts[:4] == ["'" + f for f in FORMULAS[:4]]
     assert texts[-2:] == ["'-5", "Plain"]
     assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+
+
+def test_xlsx_percentages_money_and_local_times() -> None:
+    """Shares as percentages (a number, shown with %), money in its currency's format (the
+    column's, or the row's), instants as wall-clock times of the export's zone."""
+    columns = [
+        Column("attainment", Kind.PERCENT),
+        Column("allocation", Kind.PERCENT, points=True),
+        Column("currency"),
+        Column("due", Kind.MONEY, currency_column="currency"),
+        Column("fee", Kind.MONEY, currency="EUR"),
+        Column("opened", Kind.DATETIME),
+        Column("computed", Kind.AUTO),
+    ]
+    summer = datetime(2025, 7, 1, 14, 0, tzinfo=UTC)
+    rows: list[list[object]] = [
+        [Decimal("0.953"), Decimal("30.0000"), "USD", Decimal("-250.00"), 10, summer, summer],
+        [0.9525, 12.5, "CHF", Decimal("1500.00"), Decimal("1E+2"), None, None],
+        ["=1", "n/a", "", "-2+3", None, "=NOW()", None],
+    ]
+    stream = io.BytesIO()
+    exports.write_xlsx(stream, columns, rows, sheet="s", time_zone="America/Chicago")
+    sheet = openpyxl.load_workbook(io.BytesIO(stream.getvalue())).active
+    assert [c.value for c in sheet[1]][5] == "opened (America/Chicago)"
+    first, second, hostile = (list(row) for row in sheet.iter_rows(min_row=2))
+    assert (first[0].data_type, first[0].value, first[0].number_format) == ("n", 0.953, "0.0%")
+    assert (first[1].value, first[1].number_format) == (0.3, "0.0%")  # 30 points: 30 %
+    assert (second[0].value, second[0].number_format) == (0.9525, "0.00%")
+    assert second[1].value == 0.125
+    assert (first[3].value, first[3].number_format) == (-250, '"$"#,##0.00')
+    assert (second[3].value, second[3].number_format) == (1500, '#,##0.00 "CHF"')
+    assert (first[4].value, first[4].number_format) == (10, '"€"#,##0.00')
+    assert first[5].value == datetime(2025, 7, 1, 9, 0)  # CDT, naive
+    assert first[5].number_format == "yyyy-mm-dd hh:mm:ss"
+    # A computed column's header cannot say the zone: its cells do.
+    assert first[6].value == datetime(2025, 7, 1, 9, 0)
+    assert first[6].number_format.endswith('"America/Chicago"')
+    # Text in a typed column stays neutralized text, never a formula.
+    assert [c.value for c in hostile if c.value is not None] == ["'=1", "n/a", "'-2+3", "'=NOW()"]
+    assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+
+
+def test_csv_keeps_percentages_and_money_exact() -> None:
+    columns = [
+        Column("goal", Kind.PERCENT),
+        Column("allocation", Kind.PERCENT, points=True),
+        Column("due", Kind.MONEY, currency="USD"),
+    ]
+    assert exports.csv_row(columns, [Decimal("0.950000"), Decimal("30.0000"), -1]) == [
+        "0.950000",
+        "30.0000",
+        "-1",
+    ]
+    assert exports.csv_row(columns, ["-1+1", None, "=1"]) == ["'-1+1", "", "'=1"]
+
+
+def test_money_formats() -> None:
+    assert exports.money_format("usd") == '"$"#,##0.00'
+    assert exports.money_format("GBP") == '"£"#,##0.00'
+    assert exports.money_format("JPY") == '#,##0.00 "JPY"'
+    assert exports.money_format('"; =1') == "#,##0.00"  # never a code that breaks the format
+    assert exports.zone("Not/A_Zone").key == "UTC"
+
+
+def test_writers_report_their_progress() -> None:
+    columns = [Column("n", Kind.INTEGER)]
+    rows = [[n] for n in range(exports.REPORT_EVERY * 2 + 5)]
+    seen: list[int] = []
+    with exports.reporting(seen.append):
+        exports.write_xlsx(io.BytesIO(), columns, rows, sheet="s")
+        exports.write_csv(io.StringIO(), columns, rows)
+    step = exports.REPORT_EVERY
+    assert seen == [step, 2 * step, step, 2 * step]
+    exports.write_csv(io.StringIO(), columns, rows)  # outside the block: nobody is told
+    assert len(seen) == 4
 
 
 def test_xlsx_survives_what_the_file_format_forbids() -> None:

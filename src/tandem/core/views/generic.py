@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
-from tandem.core import exports
+from tandem.core import exports, exports_background
 from tandem.core.access import can, can_add
 from tandem.core.choices import Action
 from tandem.core.htmx import htmx_partial
@@ -89,7 +89,7 @@ class ObjectListView(LoginRequiredMixin, EngagementMixin, View):
         table = self.get_table(queryset)
         fmt = request.GET.get("export")
         if fmt in exports.FORMATS:
-            return self.export(table, fmt)
+            return self.export_in_background(queryset, fmt) or self.export(table, fmt)
         try:
             table.paginate(page=page_number(request), per_page=self.per_page)
         except EmptyPage:
@@ -114,15 +114,34 @@ class ObjectListView(LoginRequiredMixin, EngagementMixin, View):
             return bool(self.request.user.is_staff)
         return can_add(self.request.user, self.queryset.model, engagement)
 
+    def export_in_background(self, queryset: models.QuerySet[Any], fmt: str) -> Any:
+        """Over ``TANDEM_EXPORT_BACKGROUND_ROWS`` rows: the export queued and the redirect to
+        its progress page (``tandem.core.exports_background``); None: write it now."""
+        return exports_background.start_if_large(
+            self.request,
+            queryset,
+            fmt=fmt,
+            title=self.title or self.queryset.model._meta.verbose_name_plural.capitalize(),
+            engagement=self.get_engagement(),
+        )
+
     def export(self, table: Any, fmt: str) -> StreamingHttpResponse:
-        """The table's rows (every page, the same filters) as a CSV or XLSX file."""
+        """The table's rows (every page, the same filters) as a CSV or XLSX file; instants
+        in a workbook in the engagement's time zone (UTC outside one)."""
         columns, rows = exports.table_export(table)
         plural = str(self.queryset.model._meta.verbose_name_plural)
         engagement = self.get_engagement()
         name = exports.file_slug(plural)
         if engagement is not None:  # "alpha-managed-services-tickets.csv"
             name = f"{exports.file_slug(engagement.name, 'engagement')}-{name}"
-        return exports.export_response(fmt, columns, rows, name=name, sheet=plural.capitalize())
+        return exports.export_response(
+            fmt,
+            columns,
+            rows,
+            name=name,
+            sheet=plural.capitalize(),
+            time_zone=engagement.time_zone if engagement is not None else "UTC",
+        )
 
 
 def page_number(request: HttpRequest) -> int:

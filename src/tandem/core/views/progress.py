@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tandem.core.access import engagement_ids_for, is_platform_admin
 from tandem.core.choices import Action, ProgressState
+from tandem.core.exports import CSV_TYPE, XLSX_TYPE
 from tandem.core.models import Engagement, Progress
 from tandem.core.services import NotAllowed
 from tandem.core.tasks import export_audit_csv, export_path, start_with_progress
@@ -110,8 +111,9 @@ def progress_download(request: HttpRequest, pk: str) -> FileResponse:
         raise Http404("This work produced no file.") from None
     if not path.is_file():
         raise Http404("The file is no longer available.")
+    content_type = XLSX_TYPE if path.suffix == ".xlsx" else CSV_TYPE
     return FileResponse(
-        path.open("rb"), as_attachment=True, filename=path.name, content_type="text/csv"
+        path.open("rb"), as_attachment=True, filename=path.name, content_type=content_type
     )
 
 

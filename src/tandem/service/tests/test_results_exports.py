@@ -36,11 +36,12 @@ def test_credit_lines_csv_is_exact(world, sla, client_for) -> None:
     assert response["Content-Disposition"] == f'attachment; filename="{name}"'
     run = sla.run.pk
     assert body.decode().splitlines() == [
-        "run,month,metric,priority,policy_version,count,met,goal,missed,allocation_percent,"
-        "currency,credit,capped,earn_back_until,earned_back,due",
-        f"{run},2025-03-01,resolution,P1,1,8,4,0.950000,true,30.0000,USD,1500.00,1500.00,,false,"
-        "1500.00",
-        f"{run},2025-03-01,resolution,P3,1,4,4,0.900000,false,10.0000,USD,0.00,0.00,,false,0.00",
+        "run,month,metric,priority,policy_version,count,met,attainment,goal,missed,"
+        "allocation_percent,currency,credit,capped,earn_back_until,earned_back,due",
+        f"{run},2025-03-01,resolution,P1,1,8,4,0.500000,0.950000,true,30.0000,USD,1500.00,"
+        "1500.00,,false,1500.00",
+        f"{run},2025-03-01,resolution,P3,1,4,4,1.000000,0.900000,false,10.0000,USD,0.00,0.00,,"
+        "false,0.00",
     ]
 
 
@@ -74,16 +75,57 @@ def test_aggregates_xlsx_opens(world, sla, client_for) -> None:
     sheet = openpyxl.load_workbook(io.BytesIO(body), read_only=True).active
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert rows[0][:5] == ["run", "level", "month", "metric", "priority"]
+    assert rows[0][7:11] == ["count", "met", "attainment", "goal"]
     assert len(rows) == 1 + 3
     march_p1 = next(r for r in rows[1:] if r[2] == datetime(2025, 3, 1) and r[4] == "P1")
-    assert march_p1[7:10] == [8, 4, 0.95]  # counts and goals are numbers a spreadsheet sums
+    # Counts, attainment and goals are numbers a spreadsheet sums.
+    assert march_p1[7:11] == [8, 4, 0.5, 0.95]
     assert march_p1[0] == sla.run.pk
     book = openpyxl.load_workbook(io.BytesIO(body))
-    goal = book.active.cell(row=2, column=10)
-    assert (goal.data_type, goal.number_format) == ("n", "0.000000")  # shown as stored
+    attainment, goal = book.active.cell(row=2, column=10), book.active.cell(row=2, column=11)
+    assert (goal.data_type, goal.number_format) == ("n", "0.0%")  # 95.0%, stored as 0.95
     assert Decimal(str(goal.value)) == Decimal("0.95")
+    assert attainment.data_type == "n" and attainment.number_format.endswith("%")
     month = book.active.cell(row=2, column=3)
     assert month.is_date and month.number_format == "yyyy-mm-dd"
+
+
+def test_credit_lines_xlsx_adds_up(world, sla, client_for) -> None:
+    """Money in the line's currency format, shares as percentages, flags as booleans: the
+    credit column sums in a spreadsheet."""
+    url = reverse("service:servicecredit_list", args=[world.e1.pk]) + "?export=xlsx"
+    _response, body = _get(client_for(world.it_lead), url)
+    sheet = openpyxl.load_workbook(io.BytesIO(body)).active
+    header = [cell.value for cell in sheet[1]]
+    lines = [dict(zip(header, row, strict=True)) for row in sheet.iter_rows(min_row=2)]
+    assert len(lines) == 2
+    p1 = lines[0]
+    for name in ("credit", "capped", "due"):
+        assert (p1[name].data_type, p1[name].value) == ("n", 1500)
+        assert p1[name].number_format == '"$"#,##0.00'
+    assert sum(line["credit"].value for line in lines) == 1500
+    assert (p1["allocation_percent"].value, p1["allocation_percent"].number_format) == (
+        0.3,
+        "0.0%",
+    )
+    assert (p1["missed"].data_type, p1["missed"].value) == ("b", True)
+    assert (p1["earned_back"].data_type, p1["earned_back"].value) == ("b", False)
+    assert p1["attainment"].value == 0.5 and p1["attainment"].number_format == "0.0%"
+
+
+def test_measurement_instants_are_local_in_xlsx(world, sla, client_for) -> None:
+    """UTC in the CSV (with its offset), the engagement's wall-clock time in the workbook,
+    whose header names the zone."""
+    world.e1.time_zone = "America/Chicago"
+    world.e1.save()
+    base = reverse("service:slameasurement_list", args=[world.e1.pk])
+    client = client_for(world.it_lead)
+    _response, body = _get(client, base + "?export=xlsx&month=2025-03&priority=P1&side=vendor")
+    sheet = openpyxl.load_workbook(io.BytesIO(body)).active
+    assert sheet["C1"].value == "ticket_opened_at (America/Chicago)"
+    opened = sheet["C2"]
+    assert opened.is_date and opened.value == datetime(2025, 3, 3, 8, 0)  # 14:00 UTC, CST
+    assert sheet["L2"].data_type == "b"
 
 
 def test_export_is_scoped(world, sla, client_for) -> None:
