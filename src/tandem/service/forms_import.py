@@ -1,4 +1,5 @@
-"""The import wizard's forms: the upload, and the column mapping of a generic CSV."""
+"""The import wizard's forms: the upload, the column mapping of a generic CSV, and the date
+format of a file whose timestamps did not read (or read two ways)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from zoneinfo import available_timezones
 
 from django import forms
 
+from tandem.ingest.dates import CANDIDATES, MAX_PATTERN, NAMED, DateFormatError, parse_date_format
 from tandem.service.choices import ImportFormat
 from tandem.service.import_mapping import NO_PRIORITY, MappedField, mapping_problems
 from tandem.service.imports import human_size, max_import_bytes
@@ -171,3 +173,94 @@ class ColumnMappingForm(forms.Form):
             if choice and choice != value.get("builtin"):
                 chosen[value["raw"]] = None if choice == NO_PRIORITY else choice
         return chosen
+
+
+CUSTOM = "custom"
+
+
+class DateFormatForm(forms.Form):
+    """How the file's timestamps are written: the reader's own reading ("detect"), one of
+    the common formats (those that read every timestamp of the file marked), or a custom
+    ``strftime`` pattern, checked here so that a bad one is an error on its field.
+
+    ``readable``: the names of the formats that read every timestamp (from the preview);
+    ``current``: the format the preview was read with (None: detected)."""
+
+    revision = forms.IntegerField(widget=forms.HiddenInput)
+    date_format = forms.ChoiceField(
+        label="Date format",
+        required=False,
+        error_messages={"invalid_choice": "Date format: '%(value)s' is not one of the choices."},
+    )
+    pattern = forms.CharField(
+        label="Custom pattern",
+        required=False,
+        strip=False,
+        max_length=MAX_PATTERN,
+        help_text="A strftime pattern: %d day, %m month (%b: Mar), %Y year (%y: 24), %H hour "
+        "(%I with %p for AM/PM), %M minute, %S second, %z offset; e.g. "
+        "<code>%d/%m/%Y %H:%M</code>.",
+        error_messages={
+            "max_length": "Custom pattern: at most %(limit_value)d characters "
+            "(this one has %(show_value)d)."
+        },
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        readable: Sequence[str] = (),
+        current: str | None = None,
+        revision: int,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.expected_revision = revision
+        self.readable = tuple(name for name in readable if name in NAMED)
+        reads = set(self.readable)
+        self.fields["date_format"].choices = [
+            ("", "Detect (the reader's own formats)"),
+            *(
+                (c.name, f"{c.label}{' — reads every date in the file' if c.name in reads else ''}")
+                for c in CANDIDATES
+            ),
+            (CUSTOM, "Custom pattern (below)"),
+        ]
+        self.fields["revision"].initial = revision
+        if current and current.lower() in NAMED:
+            self.fields["date_format"].initial = current.lower()
+        elif current:
+            self.fields["date_format"].initial = CUSTOM
+            self.fields["pattern"].initial = current
+        elif len(self.readable) == 1:
+            self.fields["date_format"].initial = self.readable[0]
+
+    def clean_revision(self) -> int:
+        revision = self.cleaned_data["revision"]
+        if revision != self.expected_revision:
+            raise forms.ValidationError(
+                "The preview changed since this page was shown (another tab?): choose the "
+                "date format again."
+            )
+        return int(revision)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        choice = cleaned.get("date_format") or ""
+        pattern = cleaned.get("pattern") or ""
+        if choice == CUSTOM:
+            if not pattern.strip():
+                self.add_error("pattern", "Custom pattern: write the pattern, e.g. %d/%m/%Y %H:%M.")
+            elif "pattern" not in self.errors:
+                try:
+                    parse_date_format(pattern)
+                except DateFormatError as e:
+                    self.add_error("pattern", f"Custom pattern: {e}.")
+        return cleaned
+
+    def chosen(self) -> str | None:
+        """The date format to read with: a name, a pattern, or None (detect)."""
+        choice = self.cleaned_data.get("date_format") or ""
+        if choice == CUSTOM:
+            return str(self.cleaned_data["pattern"])
+        return choice or None

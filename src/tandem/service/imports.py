@@ -111,6 +111,7 @@ def read_files(
     mapping: dict[str, str] | None = None,
     priority_map: dict[str, str | None] | None = None,
     limits: Limits | None = None,
+    date_format: str | None = None,
 ) -> Imported:
     """Read an export and, optionally, a holds CSV; raise ``IngestError`` on any problem.
 
@@ -120,7 +121,9 @@ def read_files(
 
     ``format=None`` detects it from the file. The holds file's holds are added to those the
     export itself carries (a ServiceNow event log has its own). ``mapping`` (canonical name
-    -> file column) and ``priority_map`` (raw value -> P1..P4 or None) go to the reader.
+    -> file column) and ``priority_map`` (raw value -> P1..P4 or None) go to the reader;
+    ``date_format`` (a name or strftime pattern, ``tandem.ingest.dates``; None: the
+    reader's own) to both readers.
     """
     report = progress or _silent
     limits = limits or import_limits()
@@ -137,6 +140,8 @@ def read_files(
         options["mapping"] = dict(mapping)
     if priority_map:
         options["priority_map"] = dict(priority_map)
+    if date_format:
+        options["date_format"] = date_format
     imported = read_export(
         path,
         format,
@@ -154,6 +159,7 @@ def read_files(
             file_name=holds_name or holds_path.name,
             tickets=imported.tickets,
             limits=limits,
+            date_format=date_format or None,
         ).holds
         holds = pl.concat([imported.holds, extra]) if imported.holds.height else extra
         imported = dataclasses.replace(imported, holds=holds)
@@ -198,7 +204,7 @@ def summarise(imported: Imported) -> dict[str, Any]:
 
 def problems_of(exc: IngestError) -> dict[str, Any]:
     """The preview of an export that cannot be imported: its problems, one per row."""
-    return {
+    preview: dict[str, Any] = {
         "ok": False,
         "problems": [
             # A reader's own message (Polars') may name a temporary file: never shown.
@@ -207,6 +213,13 @@ def problems_of(exc: IngestError) -> dict[str, Any]:
         ],
         "truncated": exc.truncated,
     }
+    if exc.dates is not None:  # the timestamps did not read: the wizard offers a format
+        preview["dates"] = {
+            "columns": list(exc.dates.columns),
+            "readable": list(exc.dates.readable),
+            "ambiguous": exc.dates.ambiguous,
+        }
+    return preview
 
 
 def _json_value(value: Any) -> Any:
@@ -256,6 +269,9 @@ class Staged:
     mapping: dict[str, str] = dataclasses.field(default_factory=dict)
     priority_map: dict[str, str | None] = dataclasses.field(default_factory=dict)
     revision: int = 0
+    #: Chosen on the preview page when the timestamps did not read (or read two ways): a
+    #: name or strftime pattern (``tandem.ingest.dates``); None: the reader's own.
+    date_format: str | None = None
     #: A ZIP archive as uploaded (its stored name) and the one export inside it, until the
     #: preview unpacks that to ``stored_name`` in the background; ``size`` is what it unpacks to.
     packed_name: str | None = None
@@ -343,6 +359,7 @@ class Staged:
             mapping=self.mapping,
             priority_map=self.priority_map,
             limits=limits,
+            date_format=self.date_format,
         )
 
     def make_preview(self, progress: Progress | None = None) -> dict[str, Any]:
@@ -398,6 +415,15 @@ class Staged:
         self.format = "generic"
         self.mapping = dict(mapping)
         self.priority_map = dict(priority_map)
+        self._new_revision()
+
+    def apply_date_format(self, date_format: str | None) -> None:
+        """Read the timestamps with ``date_format`` (None: the reader's own) from now on:
+        a new revision, previewed afresh."""
+        self.date_format = date_format or None
+        self._new_revision()
+
+    def _new_revision(self) -> None:
         self.revision += 1
         self.preview_progress_id = None
         self.save()
@@ -407,8 +433,11 @@ class Staged:
 
     @property
     def batch_mapping(self) -> dict[str, Any]:
-        """What the import records in ``ImportBatch.mapping``."""
-        return batch_mapping(self.mapping, self.priority_map)
+        """What the import records in ``ImportBatch.mapping`` (with the date format chosen)."""
+        record = batch_mapping(self.mapping, self.priority_map)
+        if self.date_format:
+            record["date_format"] = self.date_format
+        return record
 
     def discard(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)

@@ -10,8 +10,10 @@ work with a time budget (``tandem.service.tasks_preview``); the preview page pol
 work with htmx and shows the preview once it is kept. A generic CSV (or a file no format
 fits) gets a column-mapping form on its preview page; it posts to the preview URL itself,
 and a valid mapping is kept with the staged upload and read again in the background, like
-the first preview. A preview that failed (its time budget, a worker that died) can be
-started again from its page.
+the first preview. A file whose timestamps did not read (or read two ways: day or month
+first) gets a date-format form the same way: a valid choice is kept and the file previewed
+again with it. A preview that failed (its time budget, a worker that died) can be started
+again from its page.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from tandem.core.tasks import start_with_progress
 from tandem.core.tasks_recovery import reap_dead_work
 from tandem.core.views.generic import EngagementMixin
 from tandem.service.choices import ImportFormat
-from tandem.service.forms_import import ColumnMappingForm, ImportUploadForm
+from tandem.service.forms_import import ColumnMappingForm, DateFormatForm, ImportUploadForm
 from tandem.service.import_mapping import fields_for
 from tandem.service.imports import (
     Staged,
@@ -163,11 +165,14 @@ def import_preview(request: HttpRequest, staged_id: Any) -> HttpResponse:
     nothing is read here: the background preview's bar until it is kept, then the preview.
 
     POST: a column mapping for a generic CSV; valid, the file is previewed again with it.
+    POST ``date_format``: how the timestamps are written, likewise.
     POST ``retry``: start again a preview that failed.
     """
     staged, engagement = _staged_for(request, staged_id)
     if request.method == "POST" and "retry" in request.POST:
         return _retry_preview(request, staged, engagement)
+    if request.method == "POST" and "date_format" in request.POST:
+        return _apply_date_format(request, staged, engagement)
     if request.method == "POST":
         return _apply_mapping(request, staged, engagement)
     preview = staged.load_preview()
@@ -191,6 +196,7 @@ def _render_preview(
     progress: Progress | None = None,
     *,
     form: ColumnMappingForm | None = None,
+    date_form: DateFormatForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     context: dict[str, Any] = {
@@ -209,7 +215,54 @@ def _render_preview(
             form = _mapping_form(staged, preview)
         if form is not None:
             context.update(_mapping_context(staged, preview, form))
+        if date_form is None:
+            date_form = _date_form(staged, preview)
+        if date_form is not None:
+            context["date_form"] = date_form
+            context["date_hint"] = preview.get("dates") or {}
     return render(request, "service/import_preview.html", context, status=status)
+
+
+def _date_form(staged: Staged, preview: dict[str, Any]) -> DateFormatForm | None:
+    """The date-format form, when the timestamps did not read (or read two ways) or a
+    format was chosen already (to change it back)."""
+    hint = preview.get("dates")
+    if not hint and not staged.date_format:
+        return None
+    if preview.get("revision", 0) != staged.revision:
+        return None
+    return DateFormatForm(
+        readable=(hint or {}).get("readable", ()),
+        current=staged.date_format,
+        revision=staged.revision,
+    )
+
+
+def _apply_date_format(
+    request: HttpRequest, staged: Staged, engagement: Engagement
+) -> HttpResponse:
+    """Keep a valid date format and preview again with it; a bad one changes nothing (422)."""
+    _require_add(request.user, engagement)
+    if staged.import_progress_id:
+        raise Http404("This upload is being imported.")
+    preview = staged.load_preview()
+    if preview is None or preview.get("revision", 0) != staged.revision:
+        messages.error(request, "Wait for the preview to finish, then choose the date format.")
+        return redirect("service:import_preview", staged.id)
+    form = DateFormatForm(
+        request.POST,
+        readable=(preview.get("dates") or {}).get("readable", ()),
+        current=staged.date_format,
+        revision=staged.revision,
+    )
+    if not form.is_valid():
+        return _render_preview(request, staged, engagement, preview, date_form=form, status=422)
+    chosen = form.chosen()
+    staged.apply_date_format(chosen)
+    start_preview(staged, owner=request.user, engagement=engagement)
+    shown = f"as {chosen}" if chosen else "with the formats Tandem detects"
+    messages.success(request, f"Tandem reads the dates again, {shown}.")
+    return redirect("service:import_preview", staged.id)
 
 
 def _mapping_form(
@@ -255,6 +308,9 @@ def _mapping_context(
             "as a generic CSV instead: say which column holds what."
         )
         needed = True
+    elif not preview.get("ok") and preview.get("dates") and not source.get("guess_adds"):
+        note = "The columns are named as Tandem's own fields: the dates are the trouble."
+        needed = False
     elif not preview.get("ok"):
         note = (
             "Some columns Tandem needs are not named as it expects. Say which column holds "
