@@ -20,6 +20,7 @@ columns only for the formats the sample leaves in), so reading a good file costs
 
 from __future__ import annotations
 
+import argparse
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -281,6 +282,23 @@ def pattern_format(pattern: str) -> DateFormat:
     if "f" in seen and "S" not in seen:
         raise DateFormatError("%f (fraction of a second) needs %S before it")
     return DateFormat(f"pattern {pattern}", "^" + "".join(parts) + "$")
+
+
+#: ``--date-format``'s help (``%`` doubled for argparse).
+DATE_FORMAT_HELP = (
+    "how the file writes its timestamps, when the reader cannot tell: "
+    + ", ".join(c.name for c in CANDIDATES)
+    + ", or a strftime pattern such as '%%d/%%m/%%Y %%H:%%M' (default: detected)"
+)
+
+
+def date_format_argument(value: str) -> str:
+    """``--date-format`` on a command line (argparse ``type=``): checked, returned as is."""
+    try:
+        parse_date_format(value)
+    except DateFormatError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return value
 
 
 # Explaining a file's timestamps ----------------------------------------------------------

@@ -3,9 +3,11 @@
     tandem import-tickets FILE --engagement ID --as USER_EMAIL
                           [--format generic|servicenow|servicenow-events|jira|glpi]
                           [--holds H.csv] [--timezone TZ] [--keep-text] [--dry-run]
+                          [--date-format dd/mm/yyyy|mm/dd/yyyy|...|'%d/%m/%Y %H:%M']
 
 Reads the file with ``tandem.ingest`` (the format is detected when not given; timestamps
-without an offset are read in ``--timezone``, by default the engagement's), then stores the
+without an offset are read in ``--timezone``, by default the engagement's; ``--date-format``
+says how they are written when the reader cannot tell, e.g. day or month first), then stores the
 tickets and holds with ``services.import_tickets``: all or nothing, one audit record,
 attributed to ``--as``. ``--dry-run`` reads, checks and prints the preview, and stores
 nothing. Any problem exits non-zero with the file, row, column and reason.
@@ -24,6 +26,7 @@ from tandem.core.choices import AuditSource
 from tandem.core.models import Engagement, User
 from tandem.core.services import NotAllowed
 from tandem.ingest import FORMATS, IngestError
+from tandem.ingest.dates import DATE_FORMAT_HELP, date_format_argument
 from tandem.service import services
 from tandem.service.imports import read_files, summarise
 
@@ -47,6 +50,7 @@ class Command(BaseCommand):
             "--timezone",
             help="how to read timestamps without an offset (default: the engagement's)",
         )
+        parser.add_argument("--date-format", type=date_format_argument, help=DATE_FORMAT_HELP)
         parser.add_argument(
             "--keep-text",
             action="store_true",
@@ -82,6 +86,7 @@ class Command(BaseCommand):
                     holds_path=holds,
                     holds_name=holds.name if holds else None,
                     progress=self.report,
+                    date_format=options["date_format"],
                 )
                 self.report(25, "validating")
                 if options["dry_run"]:
@@ -99,6 +104,9 @@ class Command(BaseCommand):
                     file_name=path.name,
                     format=imported.format,
                     time_zone=time_zone,
+                    mapping=(
+                        {"date_format": options["date_format"]} if options["date_format"] else None
+                    ),
                     keep_text=options["keep_text"],
                     warnings=imported.warnings,
                     progress=lambda percent, message: self.report(

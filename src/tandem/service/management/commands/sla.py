@@ -2,6 +2,7 @@
 
     tandem sla measure --tickets T.csv [--holds H.csv] --policy P.toml --out M.csv
                        [--as-of ISO8601] [--format generic|servicenow|...] [--timezone TZ]
+                       [--date-format dd/mm/yyyy|mm/dd/yyyy|...|'%d/%m/%Y %H:%M']
     tandem sla report  --tickets T.csv [--holds H.csv] --policy P.toml
                        [--as-of ISO8601] [--format ...] [--timezone TZ] [--by-month TZ]
     tandem sla init-policy [--output FILE] [--country US] [--timezone TZ] [--force]
@@ -31,6 +32,7 @@ from tandem.analytics.measure import measure
 from tandem.analytics.policy import Policy, PolicyError, load_policy
 from tandem.core.formulas import FORMULA_PATTERN, QUOTE
 from tandem.ingest import FORMATS, IngestError, read_export, read_holds_csv
+from tandem.ingest.dates import DATE_FORMAT_HELP, date_format_argument
 from tandem.service import policy_template
 from tandem.service.import_limits import import_limits
 
@@ -63,6 +65,7 @@ class Command(BaseCommand):
                 default="UTC",
                 help="how to read timestamps that carry no offset (default UTC)",
             )
+            sub.add_argument("--date-format", type=date_format_argument, help=DATE_FORMAT_HELP)
         measure_parser.add_argument("--out", required=True, type=Path, help="the output CSV")
         report_parser.add_argument(
             "--by-month", metavar="TZ", type=_zone, help="also split by month in this time zone"
@@ -159,15 +162,22 @@ def _read(options: dict[str, Any]) -> tuple[pl.DataFrame, pl.DataFrame]:
     if not path.is_file():
         raise CommandError(f"{path}: no such file")
     limits = import_limits()  # the import wizard's and import-tickets' limits
+    dates = {"date_format": options["date_format"]} if options.get("date_format") else {}
     try:
-        imported = read_export(path, options["format"], timezone=options["timezone"], limits=limits)
+        imported = read_export(
+            path, options["format"], timezone=options["timezone"], limits=limits, **dates
+        )
         tickets = imported.tickets
         holds = imported.holds
         if options["holds"] is not None:
             if not options["holds"].is_file():
                 raise CommandError(f"{options['holds']}: no such file")
             extra = read_holds_csv(
-                options["holds"], timezone=options["timezone"], tickets=tickets, limits=limits
+                options["holds"],
+                timezone=options["timezone"],
+                tickets=tickets,
+                limits=limits,
+                **dates,
             ).holds
             holds = pl.concat([holds, extra]) if len(holds) else extra
     except IngestError as exc:
