@@ -327,6 +327,8 @@ SPECTACULAR_SETTINGS = {
         "AuditActionEnum": "tandem.core.choices.AuditAction",
         "AuditSourceEnum": "tandem.core.choices.AuditSource",
         "MeasuredSideEnum": "tandem.service.choices.MeasuredSide",
+        # Sides of assignment groups: a model field and the bulk mapping's payload share it.
+        "AssignmentGroupSideSideEnum": "tandem.service.choices.GroupSide",
     },
 }
 

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from tandem.service import urls_results, urls_sla, views, views_import
+from tandem.service import urls_results, urls_sla, views, views_groups, views_import
 
 app_name = "service"
 
@@ -55,6 +55,11 @@ urlpatterns = [
         "engagements/<int:engagement_pk>/assignment-groups/",
         views.AssignmentGroupSideListView.as_view(),
         name="assignmentgroupside_list",
+    ),
+    path(
+        "engagements/<int:engagement_pk>/assignment-groups/map/",
+        views_groups.GroupMapView.as_view(),
+        name="assignmentgroup_map",
     ),
     path(
         "engagements/<int:engagement_pk>/assignment-groups/add/",

@@ -95,6 +95,7 @@ class AssignmentGroupSideListView(ObjectListView):
     queryset = AssignmentGroupSide.objects.select_related("vendor")
     table_class = AssignmentGroupSideTable
     filterset_class = AssignmentGroupSideFilterSet
+    template_name = "service/assignmentgroupside_list.html"
     title = "Assignment groups"
     add_url_name = "service:assignmentgroupside_add"
 

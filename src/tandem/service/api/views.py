@@ -5,6 +5,7 @@ from __future__ import annotations
 from tandem.core.api.viewsets import ScopedModelViewSet
 from tandem.service import filtersets
 from tandem.service.api import serializers
+from tandem.service.api.group_sides import GroupSidesBulkMixin
 from tandem.service.models import AssignmentGroupSide, ImportBatch, Ticket, TicketHold
 
 
@@ -39,7 +40,7 @@ class ImportBatchViewSet(ReadOnlyScopedViewSet):
     filterset_class = filtersets.ImportBatchFilterSet
 
 
-class AssignmentGroupSideViewSet(ScopedModelViewSet):
+class AssignmentGroupSideViewSet(GroupSidesBulkMixin, ScopedModelViewSet):
     """Which side works each assignment group: the client's own team or a vendor."""
 
     queryset = AssignmentGroupSide.objects.all()
