@@ -17,3 +17,11 @@ class ServiceConfig(AppConfig):
         add_phase_link(Phase.OPERATE, "Service levels", "service:sla_dashboard")
         add_phase_link(Phase.OPERATE, "Parity", "service:sla_parity")
         add_phase_link(Phase.OPERATE, "Credits", "service:sla_credits")
+
+        # The engagement home and the home page headline attainment, breaches, credits due.
+        from tandem.core.headlines import register_headlines
+        from tandem.service import headlines
+
+        register_headlines(
+            "service", engagement=headlines.engagement_card, home=headlines.home_card
+        )

@@ -20,7 +20,6 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
 from tandem.core.views.generic import EngagementMixin
-from tandem.core.zones import engagement_zone
 from tandem.service import charts, results
 from tandem.service.choices import MeasuredSide, Metric, Priority
 from tandem.service.models import ServiceCredit, SlaMeasurement, SlaRun
@@ -79,8 +78,7 @@ class RunPageView(LoginRequiredMixin, EngagementMixin, View):
         }
         if run is not None:
             context.update(self.get_run_context(run, filters))
-        with engagement_zone(engagement):  # times in the engagement's zone (core.zones)
-            return render(request, self.template_name, context)
+        return render(request, self.template_name, context)
 
     def get_run_context(self, run: SlaRun, filters: dict[str, Any]) -> dict[str, Any]:
         return {}

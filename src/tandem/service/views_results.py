@@ -303,6 +303,7 @@ class ServiceCreditDetailView(ObjectDetailView):
             "attainment": results.percent(obj.met / obj.count if obj.count else None),
             "goal": results.percent(float(obj.goal)),
             "tickets_query": credit_tickets_query(obj),
+            "earn_back": results.earn_back_notes(obj.run, [obj]).get(obj.pk),
         }
 
 

@@ -14,6 +14,7 @@ from tandem.core.access import can_add
 from tandem.core.choices import Action
 from tandem.core.filtersets import EngagementFilterSet
 from tandem.core.forms import EngagementForm
+from tandem.core.headlines import engagement_headlines, home_headlines
 from tandem.core.models import ChangeLog, Engagement, EngagementParty, RoleAssignment
 from tandem.core.services import (
     NotAllowed,
@@ -66,6 +67,7 @@ class HomeView(LoginRequiredMixin, View):
         recent = ChangeLog.objects.restrict(user).select_related("content_type")[:RECENT]
         context = {
             "cards": cards,
+            "headlines": home_headlines(user, engagements),
             "recent": recent,
             "engagement_names": {e.pk: e.name for e in engagements},
             "can_create": can_create_engagement(user),
@@ -100,6 +102,7 @@ class EngagementDetailView(ObjectDetailView):
         )
         next_phase = obj.next_phase
         return {
+            "headlines": engagement_headlines(user, obj),
             "steps": phase_steps(obj),
             "current_guide": GUIDE.get(obj.phase),
             "next_phase": next_phase,
