@@ -21,10 +21,20 @@ Maker = Callable[[Engagement, Organization], models.Model]
 
 MAKERS: dict[type[models.Model], Maker] = {}
 
+# Pages that add rows of a model when they are not its ``<app>:<model>_add`` form: read-only
+# bulk rows are made by a wizard or an action (an import's upload, "Run now"), which the
+# access matrix then holds to the table's "add" like any form.
+ADD_PAGES: dict[type[models.Model], str] = {}
 
-def register(model: type[models.Model]) -> Callable[[Maker], Maker]:
+
+def register(model: type[models.Model], *, add_page: str | None = None) -> Callable[[Maker], Maker]:
+    """Register ``model``'s maker; ``add_page`` names the URL (taking ``engagement_pk`` and
+    answering a POST) that adds its rows when that is not ``<app>:<model>_add``."""
+
     def decorator(maker: Maker) -> Maker:
         MAKERS[model] = maker
+        if add_page is not None:
+            ADD_PAGES[model] = add_page
         return maker
 
     return decorator

@@ -32,7 +32,7 @@ from tandem.service.tests.factories import (
 )
 
 
-@register(ImportBatch)
+@register(ImportBatch, add_page="service:import_upload")
 def make_import_batch(engagement: Engagement, owner: Organization) -> ImportBatch:
     return ImportBatchFactory(engagement=engagement)
 
@@ -57,7 +57,7 @@ def make_sla_policy(engagement: Engagement, owner: Organization) -> SlaPolicy:
     return SlaPolicyFactory(engagement=engagement)
 
 
-@register(SlaRun)
+@register(SlaRun, add_page="service:slarun_start")
 def make_sla_run(engagement: Engagement, owner: Organization) -> SlaRun:
     return SlaRunFactory(engagement=engagement)
 
