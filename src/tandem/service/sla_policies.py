@@ -8,7 +8,7 @@ by the model signals inside the same transaction (``SlaPolicy`` is an engagement
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -50,6 +50,24 @@ def next_version(engagement: Engagement) -> int:
 def latest_version(engagement: Engagement) -> SlaPolicy | None:
     """The version added last (the highest number): what a new version starts from."""
     return SlaPolicy.objects.filter(engagement=engagement).order_by("-version").first()
+
+
+def default_effective_from(engagement: Engagement) -> date:
+    """Where a new version starts unless told otherwise (always the first of a month).
+
+    The first version: the month the engagement starts (today's, when it has no start date),
+    so its first tickets are measured. A later one: the month that contains today in the
+    engagement's time zone, or the first month after it that no version starts in yet.
+    """
+    taken = set(
+        SlaPolicy.objects.filter(engagement=engagement).values_list("effective_from", flat=True)
+    )
+    if not taken:
+        return (engagement.start_date or local_today(engagement)).replace(day=1)
+    month = local_today(engagement).replace(day=1)
+    while month in taken:
+        month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return month
 
 
 def in_force(engagement: Engagement, day: date | None = None) -> SlaPolicy | None:

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from tandem.service import views_policy_editor as editor
 from tandem.service import views_sla as views
 
 urlpatterns = [
@@ -11,10 +12,16 @@ urlpatterns = [
         views.SlaPolicyListView.as_view(),
         name="slapolicy_list",
     ),
+    # The editor (a form of calendars, targets and credit terms) and, beside it, the TOML.
     path(
         "engagements/<int:engagement_pk>/sla-policies/add/",
-        views.SlaPolicyEditView.as_view(),
+        editor.PolicyEditorView.as_view(),
         name="slapolicy_add",
+    ),
+    path(
+        "engagements/<int:engagement_pk>/sla-policies/add/toml/",
+        views.SlaPolicyEditView.as_view(),
+        name="slapolicy_add_toml",
     ),
     path(
         "engagements/<int:engagement_pk>/sla-policies/upload/",
@@ -22,7 +29,12 @@ urlpatterns = [
         name="slapolicy_upload",
     ),
     path("sla-policies/<int:pk>/", views.SlaPolicyDetailView.as_view(), name="slapolicy_detail"),
-    path("sla-policies/<int:pk>/edit/", views.SlaPolicyEditView.as_view(), name="slapolicy_edit"),
+    path("sla-policies/<int:pk>/edit/", editor.PolicyEditorView.as_view(), name="slapolicy_edit"),
+    path(
+        "sla-policies/<int:pk>/edit/toml/",
+        views.SlaPolicyEditView.as_view(),
+        name="slapolicy_edit_toml",
+    ),
     path(
         "sla-policies/<int:pk>/delete/",
         views.SlaPolicyDeleteView.as_view(),

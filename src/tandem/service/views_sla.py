@@ -219,8 +219,7 @@ class SlaPolicyEditView(ObjectEditView):
         initial: dict[str, Any] = {}
         if obj.pk is None and data is None:
             latest = sla_policies.latest_version(obj.engagement)
-            today = sla_policies.local_today(obj.engagement)
-            initial["effective_from"] = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+            initial["effective_from"] = sla_policies.default_effective_from(obj.engagement)
             if latest is not None:
                 initial["source"] = latest.source
                 initial["name"] = latest.name
@@ -295,8 +294,7 @@ class SlaPolicyUploadView(LoginRequiredMixin, EngagementMixin, View):
     def form(self, data: Any = None, files: Any = None) -> SlaPolicyUploadForm:
         engagement = self.get_engagement()
         assert engagement is not None
-        today = sla_policies.local_today(engagement)
-        initial = {"effective_from": (today.replace(day=28) + timedelta(days=4)).replace(day=1)}
+        initial = {"effective_from": sla_policies.default_effective_from(engagement)}
         return SlaPolicyUploadForm(data, files, engagement_id=engagement.pk, initial=initial)
 
     def render_form(

@@ -54,9 +54,11 @@ def test_pages_render_for_members_and_404_for_outsiders(world, policy, client_fo
     pages = [
         reverse("service:slapolicy_list", args=[e1]),
         reverse("service:slapolicy_add", args=[e1]),
+        reverse("service:slapolicy_add_toml", args=[e1]),
         reverse("service:slapolicy_upload", args=[e1]),
         reverse("service:slapolicy_detail", args=[policy.pk]),
         reverse("service:slapolicy_edit", args=[policy.pk]),
+        reverse("service:slapolicy_edit_toml", args=[policy.pk]),
         reverse("service:slapolicy_delete", args=[policy.pk]),
         reverse("service:slapolicy_history", args=[policy.pk]),
         reverse("service:slapolicy_download", args=[policy.pk]),
@@ -103,7 +105,7 @@ def test_new_version_is_prefilled_from_the_latest_and_numbered_after_it(
         engagement=world.e1, version=4, effective_from=date(2025, 2, 1), source=POLICY_TOML
     )
     client = client_for(world.it_lead)
-    url = reverse("service:slapolicy_add", args=[world.e1.pk])
+    url = reverse("service:slapolicy_add_toml", args=[world.e1.pk])
     page = client.get(url).content.decode()
     assert "New version (v5)" in page and "Prefilled from v4" in page
     assert "[calendars.always]" in page
@@ -124,7 +126,7 @@ def test_new_version_is_prefilled_from_the_latest_and_numbered_after_it(
 
 
 def test_toml_mistakes_are_shown_on_the_field_with_their_key(world, policy, client_for) -> None:
-    url = reverse("service:slapolicy_add", args=[world.e1.pk])
+    url = reverse("service:slapolicy_add_toml", args=[world.e1.pk])
     response = client_for(world.it_lead).post(
         url, {"name": "Broken", "effective_from": "2025-03-15", "source": BAD_CALENDAR}
     )
@@ -136,7 +138,7 @@ def test_toml_mistakes_are_shown_on_the_field_with_their_key(world, policy, clie
 
 
 def test_a_start_month_already_taken_is_refused(world, policy, client_for) -> None:
-    url = reverse("service:slapolicy_add", args=[world.e1.pk])
+    url = reverse("service:slapolicy_add_toml", args=[world.e1.pk])
     response = client_for(world.it_lead).post(
         url, {"name": "Again", "effective_from": "2025-01-01", "source": POLICY_TOML}
     )
@@ -146,7 +148,7 @@ def test_a_start_month_already_taken_is_refused(world, policy, client_for) -> No
 
 def test_an_unused_version_can_be_edited_and_deleted(world, policy, client_for) -> None:
     client = client_for(world.it_lead)
-    edit = reverse("service:slapolicy_edit", args=[policy.pk])
+    edit = reverse("service:slapolicy_edit_toml", args=[policy.pk])
     response = client.post(
         edit,
         {"name": "Renamed", "effective_from": "2025-01-01", "source": POLICY_TOML, "note": ""},
@@ -166,7 +168,7 @@ def test_a_frozen_version_refuses_edit_and_delete_with_the_reason(
     detail = client.get(frozen.get_absolute_url()).content.decode()
     assert "This version is frozen" in detail
     assert reverse("service:slapolicy_edit", args=[frozen.pk]) not in detail
-    edit = reverse("service:slapolicy_edit", args=[frozen.pk])
+    edit = reverse("service:slapolicy_edit_toml", args=[frozen.pk])
     delete = reverse("service:slapolicy_delete", args=[frozen.pk])
     before = ChangeLog.objects.changes().count()
     for response in (
@@ -188,6 +190,7 @@ def test_observers_may_not_add_upload_or_run(world, policy, client_for) -> None:
     client = client_for(world.observer)
     e1 = world.e1.pk
     assert client.get(reverse("service:slapolicy_add", args=[e1])).status_code == 403
+    assert client.get(reverse("service:slapolicy_add_toml", args=[e1])).status_code == 403
     assert client.get(reverse("service:slapolicy_upload", args=[e1])).status_code == 403
     assert client.post(reverse("service:slapolicy_upload", args=[e1])).status_code == 403
     TicketFactory(engagement=world.e1)
