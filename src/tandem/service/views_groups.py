@@ -169,11 +169,11 @@ def percent(share: Fraction | None) -> str:
 
 def points(before: Fraction | None, after: Fraction | None) -> str:
     """The change in percentage points ("+2.5 pts"); "" when a side has no clocks either time
-    or nothing changes."""
-    if before is None or after is None or before == after:
+    or the change rounds to nothing."""
+    if before is None or after is None:
         return ""
     tenths = round((after - before) * 1000)
-    return f"{tenths / 10:+,.1f} pts"
+    return f"{tenths / 10:+,.1f} pts" if tenths else ""
 
 
 def saved_message(saved: group_sides.Saved, engagement: Engagement) -> str:
