@@ -14,9 +14,13 @@ class ServiceConfig(AppConfig):
         from tandem.core.views.lifecycle import add_phase_link
 
         # Operate: service levels measured from the tickets, and what they cost the vendor.
-        add_phase_link(Phase.OPERATE, "Service levels", "service:sla_dashboard")
-        add_phase_link(Phase.OPERATE, "Parity", "service:sla_parity")
-        add_phase_link(Phase.OPERATE, "Credits", "service:sla_credits")
+        add_phase_link(
+            Phase.OPERATE, "Service levels", "service:sla_dashboard", capability="service_levels"
+        )
+        add_phase_link(Phase.OPERATE, "Parity", "service:sla_parity", capability="parity")
+        add_phase_link(
+            Phase.OPERATE, "Credits", "service:sla_credits", capability="service_credits"
+        )
 
         # The engagement home and the home page headline attainment, breaches, credits due.
         from tandem.core.headlines import register_headlines
