@@ -411,10 +411,12 @@ def earn_back_text(window: EarnBack, line: ServiceCredit) -> str:
         reasons.append(f"{_and(said(m) for m in window.short)} fell below the {goal} goal")
     if window.missing:
         reasons.append(f"{_and(said(m) for m in window.missing)} had none, which counts as not met")
-    return (
-        f"Not earned back: the {len(window.window)} month{'s' * (len(window.window) > 1)} "
-        f"after needed {goal} each; {'; '.join(reasons)}. So {credit} stays due."
+    needed = (
+        f"each of the {len(window.window)} months after needed {goal}"
+        if len(window.window) > 1
+        else f"the month after needed {goal}"
     )
+    return f"Not earned back: {needed}; {'; '.join(reasons)}. So {credit} stays due."
 
 
 def _places(share: float) -> int:

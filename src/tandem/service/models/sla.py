@@ -185,7 +185,7 @@ class SlaRun(EngagementScopedModel):
         ]
 
     def __str__(self) -> str:
-        return f"Run #{self.number} as of {self.as_of:%Y-%m-%d %H:%M} UTC"
+        return f"Run #{self.number}"
 
     def get_absolute_url(self) -> str:
         return reverse("service:slarun_detail", args=[self.pk])
