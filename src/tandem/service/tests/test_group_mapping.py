@@ -454,6 +454,7 @@ def test_the_sla_pages_link_to_the_mapping_for_who_may_map(role, shown, mapped, 
     assert empty.status_code == 200
     assert (_map_url(mapped) in empty.text) is shown
     SlaRunFactory(engagement=mapped.e1)
-    parity = client.get(reverse("service:sla_parity", args=[mapped.e1.pk]))
-    assert parity.status_code == 200
-    assert (_map_url(mapped) in parity.text) is shown
+    for page in ("service:sla_dashboard", "service:sla_parity"):
+        response = client.get(reverse(page, args=[mapped.e1.pk]))
+        assert response.status_code == 200
+        assert (_map_url(mapped) in response.text) is shown, page
