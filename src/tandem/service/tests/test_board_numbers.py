@@ -414,3 +414,23 @@ def test_aggregate_level_filter_value(world) -> None:
         SlaAggregateFactory(run=run, level=level, priority="P1", count=25, met=25, side="client")
     [row] = headlines.run_headlines({world.e1.pk: run}).values()
     assert [(m.metric, m.count) for m in row.metrics] == [("resolution", 25)]
+
+
+def test_list_counts_and_import_counts_separate_thousands(world, client_for) -> None:
+    from tandem.service.models import Ticket
+    from tandem.service.tests.factories import ImportBatchFactory
+
+    batch = ImportBatchFactory(
+        engagement=world.e1, rows_read=12_345, tickets_created=12_000, holds_imported=4_321
+    )
+    opened = datetime(2025, 3, 3, tzinfo=UTC)
+    Ticket.objects.bulk_create(
+        Ticket(engagement=world.e1, batch=batch, ticket_id=f"INC{n:05d}", opened_at=opened)
+        for n in range(1_001)
+    )
+    client = client_for(world.it_lead)
+    tickets = _text(client.get(reverse("service:ticket_list", args=[world.e1.pk])))
+    assert "1,001 results" in tickets
+    detail = _text(client.get(batch.get_absolute_url()))
+    assert "<dd>12,345</dd>" in detail and "<dd>12,000</dd>" in detail
+    assert "<dd>4,321</dd>" in detail
