@@ -151,6 +151,13 @@ def write_export(progress: Progress, path: str, query: str) -> dict[str, Any]:
             message=f"{rows:,} of {total:,} rows written",
         )
 
+    heartbeat = getattr(progress, "_heartbeat", None)
+    if heartbeat is not None:
+        # The rows are read through one open cursor. On SQLite (WAL) a write on this
+        # connection while it is open fails at once ("database is locked": the heartbeat's
+        # commits have made its snapshot stale), so the bar moves through the heartbeat's own
+        # connection, as it does on PostgreSQL; nothing else is written until the file is.
+        heartbeat.side_channel = True
     started = time.monotonic()
     with exports.reporting(report):
         try:

@@ -86,10 +86,11 @@ class ObjectListView(LoginRequiredMixin, EngagementMixin, View):
             filterset = self.filterset_class(request.GET, queryset=queryset, request=request)
             tidy_filter_form(filterset.form)  # before validation caches the bound fields
             queryset = filterset.qs if filterset.is_valid() else queryset.none()
-        table = self.get_table(queryset)
         fmt = request.GET.get("export")
-        if fmt in exports.FORMATS:
-            return self.export_in_background(queryset, fmt) or self.export(table, fmt)
+        if fmt in exports.FORMATS:  # counted (a limited count) before a table counts it all
+            background = self.export_in_background(queryset, fmt)
+            return background or self.export(self.get_table(queryset), fmt)
+        table = self.get_table(queryset)
         try:
             table.paginate(page=page_number(request), per_page=self.per_page)
         except EmptyPage:

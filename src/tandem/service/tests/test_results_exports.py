@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime
 from decimal import Decimal
 
@@ -16,6 +17,9 @@ from django.urls import reverse
 from tandem.service.tests.results_data import build_sla
 
 pytestmark = pytest.mark.django_db
+
+#: Text a spreadsheet should have received as a number or a boolean.
+_NUMBER_OR_FLAG = re.compile(r"[-+]?[\d,]+(\.\d+)?%?|true|false", re.IGNORECASE)
 
 
 @pytest.fixture
@@ -133,3 +137,46 @@ def test_export_is_scoped(world, sla, client_for) -> None:
         for fmt in ("csv", "xlsx"):
             url = reverse(f"service:{name}", args=[world.e1.pk]) + f"?export={fmt}"
             assert client_for(world.outsider).get(url).status_code == 404
+
+
+def test_the_demo_credits_xlsx_adds_up(client_for) -> None:
+    """The demo's credit lines as a spreadsheet: no number or boolean stored as text; shares
+    are percentages, money is in dollars, and the due column sums to what is due."""
+    from tandem.core.demo import load_demo
+    from tandem.core.models import Engagement, User
+    from tandem.service.demo.load import load_service_demo
+    from tandem.service.models import ServiceCredit
+
+    load_demo()
+    load_service_demo(tickets=3_000)
+    riverside = Engagement.objects.get(name__startswith="Riverside")
+    lead = User.objects.get(email="itlead@riverside.example")
+    url = reverse("service:servicecredit_list", args=[riverside.pk]) + "?export=xlsx"
+    _response, body = _get(client_for(lead), url)
+    sheet = openpyxl.load_workbook(io.BytesIO(body)).active
+    header = [cell.value for cell in sheet[1]]
+    lines = [dict(zip(header, row, strict=True)) for row in sheet.iter_rows(min_row=2)]
+    credits = ServiceCredit.objects.filter(run__engagement=riverside)
+    assert len(lines) == credits.count() > 0
+    assert any(line["missed"].value for line in lines)
+    numbers = ("run", "policy_version", "count", "met")
+    shares = ("attainment", "goal", "allocation_percent")
+    money = ("credit", "capped", "due")
+    for line in lines:
+        for name in numbers:
+            assert line[name].data_type == "n", (name, line[name].value)
+        for name in shares:
+            cell = line[name]
+            assert cell.data_type == "n" and cell.number_format.endswith("%"), (name, cell.value)
+            assert 0 <= cell.value <= 1
+        for name in money:
+            cell = line[name]
+            assert cell.data_type == "n", (name, cell.value)
+            assert cell.number_format == '"$"#,##0.00', (name, cell.number_format)
+        for name in ("missed", "earned_back"):
+            assert line[name].data_type == "b", (name, line[name].value)
+        assert line["month"].is_date
+        for cell in line.values():
+            assert cell.data_type != "s" or not _NUMBER_OR_FLAG.fullmatch(str(cell.value))
+    due = sum(Decimal(str(line["due"].value)) for line in lines)
+    assert due == sum(credit.due for credit in credits) and due > 0
