@@ -22,7 +22,10 @@ table, or a new model in an area, is covered without editing this file.
 
 from __future__ import annotations
 
+import copy
+
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import NoReverseMatch, URLResolver, get_resolver, resolve, reverse
 
@@ -163,9 +166,17 @@ def _ui_add_url(world: World, model: type[models.Model]) -> str | None:
         return None
 
 
+# "approve" is checked where a model names the fields whose change is an approval
+# (``approval_fields``: an engagement's phase); the guard below fails for any other approval.
+CASES = [
+    (model, action)
+    for model in MODELS
+    for action in ACTIONS + ((Action.APPROVE,) if getattr(model, "approval_fields", ()) else ())
+]
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("action", ACTIONS)
-@pytest.mark.parametrize("model", MODELS, ids=_ids(MODELS))
+@pytest.mark.parametrize(("model", "action"), CASES, ids=[f"{m._meta.label}-{a}" for m, a in CASES])
 def test_each_role_may_do_exactly_what_the_table_grants(
     model, action, world, client_for, api_for
 ) -> None:
@@ -179,6 +190,7 @@ def test_each_role_may_do_exactly_what_the_table_grants(
         Action.ADD: _check_add,
         Action.CHANGE: _check_change,
         Action.DELETE: _check_delete,
+        Action.APPROVE: _check_approve,
     }[action]
     wrong: list[str] = []
     for role in ROLES:
@@ -292,6 +304,66 @@ def _check_delete(world, model, user, allowed, client_for, api_for):
         yield "nothing deleted", _snapshot(model) == before, {True}
 
 
+def _another_value(obj: models.Model, name: str) -> object:
+    """A valid value of choice field ``name`` other than ``obj``'s (the row's rules hold)."""
+    field = obj._meta.get_field(name)
+    current = getattr(obj, name)
+    for value, _ in reversed(field.choices or ()):
+        if value == current:
+            continue
+        candidate = copy.copy(obj)
+        setattr(candidate, name, value)
+        try:
+            candidate.full_clean(validate_unique=False)
+        except ValidationError:
+            continue
+        return value
+    raise AssertionError(f"{obj._meta.label}.{name}: no other valid choice to move it to")
+
+
+def _form_data(form) -> dict[str, object]:
+    """What the edit page would post back unchanged."""
+    data = {}
+    for bound in form:
+        value = bound.value()
+        if value not in (None, False):
+            data[bound.html_name] = "on" if value is True else value
+    return data
+
+
+def _check_approve(world, model, user, allowed, client_for, api_for):
+    """Changing an approval field: API 403 and the page's field locked for a role without
+    "approve" (even one that may change the rest); the change goes through for one with it."""
+    obj = _make(world, model)
+    app, name = _names(model)
+    detail = reverse(f"{app}-api:{name}-detail", args=[obj.pk])
+    may_change = granted(world, model, user_role(world, user), Action.CHANGE)
+    for field in model.approval_fields:
+        before = _snapshot(model)
+        value = _another_value(obj, field)
+        answer = api_for(user).patch(detail, {field: value}, format="json").status_code
+        yield f"API PATCH {field}", answer, {200} if allowed else {403}
+        if not allowed:
+            yield f"{field} unchanged (API)", _snapshot(model) == before, {True}
+        obj.refresh_from_db()
+        client = client_for(user)
+        edit = reverse(f"{app}:{name}_edit", args=[obj.pk])
+        page = client.get(edit)
+        if not may_change:
+            yield "UI edit GET", page.status_code, {403}
+            continue
+        yield f"UI {field} locked", page.context["form"].fields[field].disabled, {not allowed}
+        value = _another_value(obj, field)
+        posted = client.post(edit, {**_form_data(page.context["form"]), field: value})
+        yield "UI edit POST", posted.status_code, {302}
+        obj.refresh_from_db()
+        yield f"UI {field} moved", getattr(obj, field) == value, {allowed}
+
+
+def user_role(world: World, user) -> str:
+    return next(role for role in ROLES if getattr(world, role) == user)
+
+
 def _route_names(patterns) -> list[str]:
     names: list[str] = []
     for pattern in patterns:
@@ -303,8 +375,8 @@ def _route_names(patterns) -> list[str]:
 
 
 def test_no_page_or_endpoint_approves_yet() -> None:
-    """The table grants "approve" (sponsors approve phase moves and plans), but no page or
-    endpoint offers an approval yet. The first one must join ``ACTIONS`` above."""
+    """Approvals exist only as ``approval_fields`` (checked above); a page or endpoint that
+    approves something else must join the matrix first."""
     names = [name for name in _route_names(get_resolver().url_patterns) if "approv" in name]
     assert not names, f"add Action.APPROVE to the access matrix for {names}"
 

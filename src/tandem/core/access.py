@@ -153,6 +153,16 @@ def can(user: User | AnonymousUser, action: str, obj: models.Model) -> bool:
     return bool(manager.all().restrict(user, action).filter(pk=obj.pk).exists())
 
 
+def approval_refused(user: User | AnonymousUser, obj: models.Model) -> tuple[str, ...]:
+    """The fields of ``obj`` that ``user`` may not change because changing them is an
+    approval (``approval_fields``, e.g. an engagement's phase) and the table does not grant
+    them "approve" on it; empty for a new row (its first value is no move)."""
+    fields = tuple(getattr(type(obj), "approval_fields", ()))
+    if not fields or obj.pk is None or can(user, Action.APPROVE, obj):
+        return ()
+    return fields
+
+
 def can_add_anywhere(user: User | AnonymousUser, model: type[models.Model]) -> bool:
     """Could ``user`` add a ``model`` row anywhere? (Asked before a payload is read.)
 

@@ -13,7 +13,7 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
-from tandem.core.access import is_platform_admin, open_engagements_refusal
+from tandem.core.access import approval_refused, is_platform_admin, open_engagements_refusal
 from tandem.core.choices import CLIENT_KINDS
 from tandem.core.models import Engagement, EngagementParty, Organization, RoleAssignment, User
 from tandem.core.models.organizations import TIME_ZONE_CHOICES
@@ -33,6 +33,9 @@ _ISO_4217_CODES = """
 ISO_4217 = frozenset(_ISO_4217_CODES.split())
 
 
+APPROVAL_HELP = "Only a role that approves (the engagement's sponsor) changes this."
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -46,6 +49,12 @@ class UserBoundForm(forms.ModelForm):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         self.user = user
         super().__init__(*args, **kwargs)
+        # Fields whose change is an approval the user may not give are shown, not editable
+        # (a disabled field keeps its value whatever is posted).
+        for name in approval_refused(user, self.instance):
+            if name in self.fields:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = APPROVAL_HELP
 
 
 def time_zone_field(**kwargs: Any) -> forms.ChoiceField:

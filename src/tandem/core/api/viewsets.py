@@ -14,7 +14,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from tandem.core.access import can_add, can_add_anywhere, engagement_ids_for, is_platform_admin
+from tandem.core.access import (
+    approval_refused,
+    can_add,
+    can_add_anywhere,
+    engagement_ids_for,
+    is_platform_admin,
+)
 from tandem.core.api.pagination import BulkPagination, Pagination
 from tandem.core.choices import Action
 from tandem.core.models.base import EngagementBulkModel
@@ -32,7 +38,8 @@ class ScopedModelViewSet(viewsets.ModelViewSet):
 
     - Reads: ``get_queryset()`` is ``restrict(user, "view")``, so an object outside the
       caller's scope is a 404 and lists never hold one.
-    - Updates and deletes: ``ScopedPermission`` asks the permission table (403).
+    - Updates and deletes: ``ScopedPermission`` asks the permission table (403); changing
+      an ``approval_fields`` field (an engagement's phase) needs "approve" too (403).
     - Creates: 403 unless the caller may add such rows, and may add them to the engagement
       named in the payload; an engagement the caller cannot see is a 400 field error.
     - Every write runs in one transaction with its audit records (written by the model
@@ -87,6 +94,18 @@ class ScopedModelViewSet(viewsets.ModelViewSet):
             serializer.save()
 
     def perform_update(self, serializer: BaseSerializer) -> None:
+        instance = serializer.instance
+        moved = [
+            name
+            for name in approval_refused(self.request.user, instance)
+            if name in serializer.validated_data
+            and serializer.validated_data[name] != getattr(instance, name)
+        ]
+        if moved:
+            raise PermissionDenied(
+                f"Changing {', '.join(moved)} is an approval: only a role that approves "
+                "(the engagement's sponsor) may."
+            )
         with transaction.atomic():
             serializer.save()
 

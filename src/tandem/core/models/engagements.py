@@ -114,6 +114,8 @@ class Engagement(ChangeLoggedModel):
     scope_area = "engagement"
     engagement_lookup = "pk"
     owner_lookup = None
+    # Moving to another phase is the sponsor's decision (the table's "approve"), not an edit.
+    approval_fields = ("phase",)
 
     objects = EngagementQuerySet.as_manager()
 

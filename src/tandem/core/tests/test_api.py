@@ -84,7 +84,7 @@ ENDPOINTS = [
         create=lambda w: {"name": "Alpha outsourcing", "client": w.alpha.pk,
                           "kind": "full_outsourcing", "phase": "select",
                           "start_date": "2026-01-01", "end_date": "2028-12-31"},
-        change={"phase": "contract"},
+        change={"description": "Service desk first, then applications"},
         existing=lambda w: w.e1,
     ),
     Endpoint(
@@ -340,14 +340,14 @@ def test_outsider_sees_no_e1_audit_records(world, api_for) -> None:
 
 @pytest.mark.django_db
 def test_the_audit_endpoint_is_read_only_and_shows_the_diff(world, api_for) -> None:
-    api = api_for(world.it_lead)
+    api = api_for(world.sponsor)  # moving the phase is the sponsor's approval
     api.patch(reverse("core-api:engagement-detail", args=[world.e1.pk]), {"phase": "exit"})
     url = reverse("core-api:changelog-list") + "?action=update&object_type=engagement"
     (row,) = rows(api.get(url))
     assert row["diff"] == [{"field": "phase", "before": "operate", "after": "exit"}]
     assert (row["source"], row["user"], row["object_id"]) == (
         "api",
-        world.it_lead.pk,
+        world.sponsor.pk,
         str(world.e1.pk),
     )
     before = ChangeLog.objects.changes().count()
@@ -403,7 +403,9 @@ def test_a_signed_in_person_gets_a_token_that_authenticates_scripts(world, clien
     listed = rows(script.get(reverse("core-api:engagement-list")))
     assert [row["id"] for row in listed] == [world.e1.pk]
     patched = script.patch(
-        reverse("core-api:engagement-detail", args=[world.e1.pk]), {"phase": "exit"}, format="json"
+        reverse("core-api:engagement-detail", args=[world.e1.pk]),
+        {"description": "Renewed for two years"},
+        format="json",
     )
     assert patched.status_code == 200
     (record,) = records(world.e1, "update")
