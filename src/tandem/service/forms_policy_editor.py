@@ -106,6 +106,7 @@ class CalendarForm(forms.Form):
     """One business calendar: name, time zone, hours per weekday, closed dates."""
 
     name = forms.CharField(
+        label="Calendar name",
         max_length=60,
         help_text='Targets choose it by this name, e.g. "business".',
         error_messages={"required": "required: targets choose a calendar by its name"},
@@ -129,7 +130,7 @@ class CalendarForm(forms.Form):
     extra_dates = forms.CharField(
         required=False,
         label="Other closed dates",
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "2026-12-24\n2026-12-31"}),
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text="One date a line (YYYY-MM-DD): shutdowns, local holidays.",
     )
 
