@@ -43,7 +43,9 @@ _ROLES = (
 # "terms" holds what decides how a party is measured or paid (SLA policy versions, which side
 # works an assignment group; later contract terms, scope, escalation matrices): only the
 # client's sponsor and IT lead change it - the measured party never changes its measurement.
-# Why each row is as it is: docs/permissions.md.
+# "Approve" on the engagement is moving its phase (``Engagement.approval_fields``). Opening an
+# engagement is no role's: it is the organization-level right (``may_open_engagements``).
+# Why each row is as it is: docs/permissions.md (tests check that it shows this table).
 _TABLE = """
 area          sponsor  it_lead  it_staff  vendor_lead  vendor_staff  observer
 engagement    vcp      vc       v         v            v             v

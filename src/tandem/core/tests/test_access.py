@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from tandem.core.access import PERMISSIONS, _parse, can, can_add, roles_allowed
+from tandem.core.access import _TABLE, PERMISSIONS, _parse, can, can_add, roles_allowed
 from tandem.core.choices import Action, Role
 from tandem.core.models import (
     ChangeLog,
@@ -107,3 +109,12 @@ def test_an_it_lead_can_reach_a_new_vendor_and_its_people(world) -> None:
     # Staff without the right to assign roles, and other vendors, still do not see them.
     assert newcomer not in Organization.objects.restrict(world.vendor_lead)
     assert engineer not in User.objects.restrict(world.it_staff)
+
+
+def test_the_documented_table_is_the_table() -> None:
+    """docs/permissions.md gives every row's reasons: it must show the rows the code applies."""
+    docs = Path(__file__).resolve().parents[4] / "docs" / "permissions.md"
+    text = docs.read_text(encoding="utf-8")
+    block = text.split("```\n", 2)[1]
+    assert _parse(block) == PERMISSIONS
+    assert block.split() == _TABLE.split()
