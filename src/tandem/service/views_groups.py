@@ -29,6 +29,7 @@ from tandem.core.views.generic import EngagementMixin
 from tandem.service import group_sides
 from tandem.service.choices import GroupSide, MeasuredSide, Metric
 from tandem.service.forms_groups import GroupMappingForm
+from tandem.service.models import SlaRun
 
 SIDE_LABELS = {**dict(MeasuredSide.choices), MeasuredSide.UNMAPPED: "Not set"}
 
@@ -72,7 +73,8 @@ class GroupMapView(LoginRequiredMixin, EngagementMixin, View):
         except IntegrityError:  # another person mapped one of these groups at the same moment
             form.add_error(None, "These groups changed meanwhile: look again, then save.")
             return self.render_page(engagement, groups, form, status=409)
-        messages.success(request, saved_message(saved, engagement))
+        has_run = SlaRun.latest_for(engagement.pk) is not None
+        messages.success(request, saved_message(saved, engagement, has_run=has_run))
         return redirect(reverse("service:assignmentgroup_map", args=[engagement.pk]))
 
     def render_page(
@@ -176,16 +178,21 @@ def points(before: Fraction | None, after: Fraction | None) -> str:
     return f"{tenths / 10:+,.1f} pts" if tenths else ""
 
 
-def saved_message(saved: group_sides.Saved, engagement: Engagement) -> str:
+def saved_message(saved: group_sides.Saved, engagement: Engagement, *, has_run: bool) -> str:
     written = len(saved.written)
     if not written:
         return f"Nothing to change: {plural(len(saved.unchanged))} already had that side."
     already = f", {len(saved.unchanged):,} already so" if saved.unchanged else ""
+    how = f"SLA runs → Run now, or “tandem run_sla --engagement {engagement.pk}”"
+    next_step = (
+        f"Parity still shows the sides of the latest SLA run: run the measurement again to "
+        f"update it ({how})."
+        if has_run
+        else f"Measure the tickets to see parity with these sides ({how})."
+    )
     return (
         f"Mapped {plural(written)} ({len(saved.created):,} new, {len(saved.changed):,} changed"
-        f"{already}). Parity still shows the sides of the latest SLA run: run the measurement "
-        f"again to update it (SLA runs → Run now, or `tandem run_sla --engagement "
-        f"{engagement.pk}`)."
+        f"{already}). {next_step}"
     )
 
 

@@ -101,6 +101,15 @@ def test_bulk_set_for_many_after_a_preview(mapped, client_for) -> None:
     message = str(list(saved.context["messages"])[0])
     assert "Mapped 3 assignment groups (2 new, 1 changed)" in message
     assert f"tandem run_sla --engagement {mapped.e1.pk}" in message
+    assert "Measure the tickets to see parity" in message  # no run yet
+
+    SlaRunFactory(engagement=mapped.e1)
+    again = client.post(
+        _map_url(mapped), {**data, "side": GroupSide.CLIENT, "step": "save"}, follow=True
+    )
+    message = str(list(again.context["messages"])[0])
+    assert "Mapped 3 assignment groups (0 new, 3 changed)" in message
+    assert "run the measurement again to update it" in message
 
 
 def test_every_write_is_audited_with_before_and_after(mapped, client_for) -> None:
