@@ -26,7 +26,7 @@ from tandem.service import sla_policies
 from tandem.service.forms_policy_editor import MAX_CALENDARS, MAX_TARGETS, PolicyEditor
 from tandem.service.models import SlaPolicy
 from tandem.service.policy_template import example_policy
-from tandem.service.views_sla import SlaPolicyEditView
+from tandem.service.views_sla import DRAFT_SESSION_KEY, SlaPolicyEditView, draft_key
 
 _ROWS = {"calendars": MAX_CALENDARS, "targets": MAX_TARGETS}
 
@@ -89,11 +89,7 @@ class PolicyEditorView(SlaPolicyEditView):
             "started_from": said,
             "next_version": sla_policies.next_version(engagement) if obj.pk is None else None,
             "comments_dropped": obj.pk is not None and "#" in obj.source,
-            "toml_url": (
-                reverse("service:slapolicy_add_toml", args=[engagement.pk])
-                if obj.pk is None
-                else reverse("service:slapolicy_edit_toml", args=[obj.pk])
-            ),
+            "toml_url": _toml_url(obj),
             "today": sla_policies.local_today(engagement),
         }
         return render(self.request, self.template_name, context, status=status)
@@ -116,6 +112,16 @@ class PolicyEditorView(SlaPolicyEditView):
         if policy is None:
             return self.render_editor(obj, editor, show_errors=True, status=422)
         source = render_policy(policy)
+        if request.POST.get("to_toml"):  # the text editor takes over what the form holds
+            version = editor.version.cleaned_data
+            request.session[DRAFT_SESSION_KEY] = {
+                "key": draft_key(obj),
+                "name": version["name"],
+                "effective_from": version["effective_from"].isoformat(),
+                "note": version["note"],
+                "source": source,
+            }
+            return redirect(_toml_url(obj))
         try:
             parse_policy(source)
         except PolicyError as exc:
@@ -153,6 +159,12 @@ class PolicyEditorView(SlaPolicyEditView):
         verb = "Created" if adding else "Saved"
         messages.success(request, f"{verb} {saved._meta.verbose_name} “{saved}”.")
         return redirect(saved)
+
+
+def _toml_url(obj: SlaPolicy) -> str:
+    if obj.pk is None:
+        return reverse("service:slapolicy_add_toml", args=[obj.engagement_id])
+    return reverse("service:slapolicy_edit_toml", args=[obj.pk])
 
 
 def _with_one_more_row(posted: QueryDict, prefix: str, time_zone: str) -> QueryDict:

@@ -223,6 +223,13 @@ class SlaPolicyEditView(ObjectEditView):
             if latest is not None:
                 initial["source"] = latest.source
                 initial["name"] = latest.name
+        if data is None:
+            draft = take_draft(self.request, obj)
+            if draft:
+                initial.update(draft)
+                messages.info(
+                    self.request, "Carried over from the form, not saved yet: save it here."
+                )
         return self.form_class(data, instance=obj, user=self.request.user, initial=initial)
 
     def render_form(self, obj: Any, form: Any, status: int = 200) -> HttpResponse:
@@ -244,6 +251,23 @@ class SlaPolicyEditView(ObjectEditView):
             )
         except NotAllowed as exc:
             raise PermissionDenied(str(exc)) from exc
+
+
+#: The policy editor's "Continue as TOML": what the form held, for the text editor to show.
+DRAFT_SESSION_KEY = "sla_policy_draft"
+
+
+def draft_key(obj: SlaPolicy) -> str:
+    return f"{obj.engagement_id}:{obj.pk or 'new'}"
+
+
+def take_draft(request: HttpRequest, obj: SlaPolicy) -> dict[str, Any]:
+    """The draft the editor left for this version's text editor (once), else nothing."""
+    draft = request.session.pop(DRAFT_SESSION_KEY, None)
+    if not isinstance(draft, dict) or draft.get("key") != draft_key(obj):
+        return {}
+    fields = {name: draft.get(name) for name in sla_policies.EDITABLE}
+    return {name: value for name, value in fields.items() if isinstance(value, str)}
 
 
 class _Frozen(Exception):

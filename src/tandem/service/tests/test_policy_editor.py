@@ -423,3 +423,27 @@ def test_the_example_policy_fills_the_editor_without_loss(world, client_for) -> 
     assert client.post(add_url(world), data).status_code == 302
     created = SlaPolicy.objects.get(name="From the example")
     assert created.parsed() == parse_policy(example_policy(timezone=world.e1.time_zone))
+
+
+def test_continue_as_toml_carries_the_form_into_the_text_editor_unsaved(
+    world, policy, client_for
+) -> None:
+    client = client_for(world.it_lead)
+    data = started(client, add_url(world)) | {
+        "name": "Drafted in the form",
+        "effective_from": "2025-07-01",
+        "targets-0-goal": "97.5",
+    }
+    response = client.post(add_url(world), data | {"to_toml": "1"})
+    toml_url = reverse("service:slapolicy_add_toml", args=[world.e1.pk])
+    assert response.status_code == 302 and response["Location"] == toml_url
+    assert SlaPolicy.objects.count() == 1
+    form = client.get(toml_url).context["form"]
+    assert form["name"].value() == "Drafted in the form"
+    assert form["effective_from"].value() == "2025-07-01"
+    assert parse_policy(form["source"].value()).targets[0].goal == 0.975
+    # Once: the next visit starts from the latest version again.
+    assert client.get(toml_url).context["form"]["source"].value() == POLICY_TOML
+    # A bad form is not carried: its errors are shown instead.
+    response = client.post(add_url(world), data | {"targets-0-goal": "x", "to_toml": "1"})
+    assert response.status_code == 422
