@@ -424,7 +424,7 @@ def test_a_killed_run_sla_command_s_run_fails_within_the_lease(tmp_path: Path) -
     lines: list[str] = []
     try:
         assert command.stdout is not None
-        for line in command.stdout:  # "SLA run N of ...", then "[  2%] Reading tickets"
+        for line in command.stdout:  # "SLA Run #1 (id N) of ...", then "[  2%] Reading tickets"
             lines.append(line)
             if line.startswith("[") and "%]" in line:
                 break
@@ -435,9 +435,9 @@ def test_a_killed_run_sla_command_s_run_fails_within_the_lease(tmp_path: Path) -
             command.kill()
             command.wait()
     assert command.returncode == -signal.SIGKILL, "".join(lines)
-    started = [line for line in lines if line.startswith("SLA run ")]
+    started = [line for line in lines if line.startswith("SLA Run #")]
     assert started and "%]" in lines[-1], lines
-    killed = int(started[0].split()[2])
+    killed = int(started[0].split("(id ")[1].split(")")[0])
 
     found = _script(
         Template(NEW_RUN_SOON).substitute(killed=killed, **ids),

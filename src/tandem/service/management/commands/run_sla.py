@@ -66,7 +66,8 @@ class Command(BaseCommand):
             except (sla_runs.RunRefused, NotAllowed) as exc:
                 raise CommandError(f"no run: {exc}") from None
             self.stdout.write(
-                f"SLA {run.label} of {engagement}, as of {run.as_of:%Y-%m-%d %H:%M} UTC"
+                f"SLA {run.label} (id {run.pk}) of {engagement}, "
+                f"{run.get_as_of_basis_display()}, {run.as_of:%Y-%m-%d %H:%M} UTC"
             )
             # A failed run is recorded on the run and its progress (TaskFailure): said below.
             with suppress(TaskFailure):
