@@ -253,7 +253,7 @@ OVERFLOW_SCRIPT = """() => {
   const out = [];
   for (const el of document.querySelectorAll('body *')) {
     const box = el.getBoundingClientRect();
-    if (box.width === 0 || box.right <= width + 1) continue;
+    if (box.right <= width + 1) continue;
     let inside = false;  // clipped by a scrolling ancestor: fine
     for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
       const style = getComputedStyle(up);
@@ -379,7 +379,7 @@ def test_practice_administrator_pages_fit(
         page = context.new_page()
         page.goto("/")
         _check(page, "practice_admin_home", width, screenshots_dir)
-        page.locator("a[href^='/engagements/']").filter(has_text="Lakeside").first.click()
+        page.locator("main").get_by_role("link", name=re.compile("Lakeside")).first.click()
         page.wait_for_url(re.compile(r"/engagements/\d+/$"))
         _check(page, "practice_admin_engagement", width, screenshots_dir)
     finally:
