@@ -233,3 +233,33 @@ def test_old_export_files_are_removed(world) -> None:
     assert not old.exists() and not stale.exists() and fresh.exists()
     assert clean_exports(timedelta(0)) == [fresh]
     assert exports_background.background_rows() == 5
+
+
+class _SideChannel:
+    """A heartbeat stand-in: records what a worker's heartbeat would write for the work."""
+
+    side_channel = False
+
+    def __init__(self) -> None:
+        self.reported: list[str] = []
+
+    def report(self, percent: int, message: str) -> bool:
+        if not self.side_channel:
+            return False
+        self.reported.append(message)
+        return True
+
+
+def test_in_a_worker_the_bar_moves_through_the_heartbeat(world, tickets, monkeypatch) -> None:
+    """A write on the connection that reads the rows fails on SQLite once the heartbeat has
+    committed ("database is locked"): in a worker, progress goes through the heartbeat."""
+    monkeypatch.setattr(exports, "REPORT_EVERY", 4)
+    progress = Progress.objects.create(owner=world.it_lead, label="Tickets", kind=KIND)
+    progress._heartbeat = heartbeat = _SideChannel()
+    path = reverse("service:ticket_list", args=[world.e1.pk])
+    result = exports_background.write_export(progress, path, "export=csv")
+    assert result["rows"] == 8
+    assert heartbeat.side_channel
+    assert heartbeat.reported == ["4 of 8 rows written", "8 of 8 rows written"]
+    progress.refresh_from_db()
+    assert progress.message == ""  # nothing written on the reading connection

@@ -114,7 +114,10 @@ def start_if_large(
 @task()
 def export_list(progress_id: str, path: str, query: str) -> Any:
     """Write the export the list at ``path`` answers to ``?query``, as the progress owner."""
-    clean_exports()
+    try:
+        clean_exports()
+    except OSError:  # a file that cannot be removed must not stop the export
+        logger.exception("Removing old export files failed")
     return run_with_progress(
         progress_id, lambda progress: write_export(progress, path, query), atomic=False
     )
@@ -140,7 +143,7 @@ def write_export(progress: Progress, path: str, query: str) -> dict[str, Any]:
     request.path = request.path_info = path
     request.GET = QueryDict(query)
     request.user = owner
-    request.META = {"SERVER_NAME": "tandem-worker", "SERVER_PORT": "80"}
+    request.META = {"SERVER_NAME": _host(), "SERVER_PORT": "443"}
     writing = _Writing()
     setattr(request, _WRITING, writing)
 
@@ -180,6 +183,14 @@ def write_export(progress: Progress, path: str, query: str) -> dict[str, Any]:
         time.monotonic() - started,
     )
     return {"file_name": file_name, "rows": writing.total}
+
+
+def _host() -> str:
+    """A host name the settings allow, for a view that would ask for one."""
+    for host in settings.ALLOWED_HOSTS:
+        if host and not host.startswith((".", "*")):
+            return str(host)
+    return "localhost"
 
 
 def _stored_name(disposition: str, progress: Progress) -> str:

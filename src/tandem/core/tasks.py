@@ -386,6 +386,12 @@ def _export_audit(progress: Progress, engagement_id: int) -> dict[str, Any]:
     last_pk = records.aggregate(last=Max("pk"))["last"] or 0
     records = records.filter(pk__lte=last_pk).select_related("content_type").order_by("pk")
     total = records.count()
+    heartbeat = getattr(progress, "_heartbeat", None)
+    if heartbeat is not None:
+        # On SQLite a write on this connection while the records' cursor is open fails once
+        # the heartbeat has committed ("database is locked"): the bar goes through the
+        # heartbeat's connection (as in tandem.core.exports_background.write_export).
+        heartbeat.side_channel = True
 
     directory = export_dir()
     directory.mkdir(parents=True, exist_ok=True)
