@@ -189,6 +189,17 @@ def test_run_now_without_a_time_says_as_of_what_and_why(world, client_for) -> No
     assert "Times in America/Chicago" in detail
 
 
+def test_the_api_starts_a_run_as_of_the_last_event_and_says_so(world, api_for) -> None:
+    last = _historical(world.e1)
+    response = api_for(world.it_lead).post(
+        reverse("service-api:slarun-list"), {"engagement": world.e1.pk}
+    )
+    assert response.status_code == 202, response.json()
+    body = response.json()
+    assert (body["number"], body["as_of_basis"]) == (1, "last_event")
+    assert datetime.fromisoformat(body["as_of"]) == last
+
+
 def test_a_retry_keeps_the_reason_of_the_failed_run(world) -> None:
     from tandem.service.tasks_sla import run_retry
 
