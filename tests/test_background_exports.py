@@ -263,3 +263,18 @@ def test_in_a_worker_the_bar_moves_through_the_heartbeat(world, tickets, monkeyp
     assert heartbeat.reported == ["4 of 8 rows written", "8 of 8 rows written"]
     progress.refresh_from_db()
     assert progress.message == ""  # nothing written on the reading connection
+
+
+def test_no_export_link_asks_the_browser_to_save_what_it_gets() -> None:
+    """An export link with ``download`` would save the progress page of a background export
+    as a file: the server's ``Content-Disposition: attachment`` decides instead."""
+    import re
+
+    source = Path(__file__).resolve().parents[1] / "src" / "tandem"
+    link = re.compile(r"<a\b[^>]*export=[^>]*\bdownload\b[^>]*>")
+    offenders = [
+        f"{path.relative_to(source)}: {match.group(0)}"
+        for path in source.rglob("*.html")
+        for match in link.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
