@@ -73,8 +73,9 @@ def attainment_figure(matrix: Matrix) -> dict[str, Any]:
                 "x": _x(matrix.months),
                 "y": ys,
                 "customdata": [[c.met, c.count] for c in cells],
-                "hovertemplate": f"{priority}: %{{y:.1f}} % (%{{customdata[0]}}/%{{customdata[1]}})"
-                "<extra></extra>",
+                # met/count with thousands separators (d3-format ",").
+                "hovertemplate": f"{priority}: %{{y:.1f}} % "
+                "(%{customdata[0]:,}/%{customdata[1]:,})<extra></extra>",
                 "line": {"color": colour, "width": 2},
                 "connectgaps": False,
             }
