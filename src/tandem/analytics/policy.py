@@ -34,6 +34,10 @@ _WITHIN = re.compile(r"^\s*(\d+)\s*([a-zA-Z]+)\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600}
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
+#: The longest ``within``: ten years of business time. Longer is a typo (extra zeros), and
+#: amounts past it would overflow the engine's 64-bit second counts.
+MAX_WITHIN_SECONDS = 10 * 366 * 24 * 3600
+
 #: The most the targets' allocations may add up to, in percent of the at-risk pool.
 POOL_PERCENTAGE_LIMIT = Decimal(100)
 
@@ -324,6 +328,10 @@ def _within(path: str, raw: Any) -> int:
         raise PolicyError(path, f"{raw!r}: unknown unit {unit!r} (use s, m or h)")
     if amount == 0:
         raise PolicyError(path, f"{raw!r}: must be more than zero")
+    if amount * _UNITS[unit] > MAX_WITHIN_SECONDS:
+        raise PolicyError(
+            path, f"{raw!r}: too long, at most ten years ({MAX_WITHIN_SECONDS // 3600}h)"
+        )
     return amount * _UNITS[unit]
 
 

@@ -27,7 +27,15 @@ from django import forms
 from django.forms import formset_factory
 
 from tandem.analytics.calendar import ALL_DAY, WEEKDAYS, BusinessCalendar, Window
-from tandem.analytics.policy import METRICS, PRIORITIES, CreditTerms, Policy, PolicyError, Target
+from tandem.analytics.policy import (
+    MAX_WITHIN_SECONDS,
+    METRICS,
+    PRIORITIES,
+    CreditTerms,
+    Policy,
+    PolicyError,
+    Target,
+)
 from tandem.analytics.policy_toml import within_text
 from tandem.core.forms import time_zone_field
 from tandem.service.forms_sla import SlaPolicyForm
@@ -36,8 +44,6 @@ MAX_CALENDARS = 10
 #: Four priorities x two metrics is eight targets; room for rows being replaced.
 MAX_TARGETS = 16
 MAX_EXTRA_DATES = 366
-#: The longest target: ten years of business time (a typo of extra zeros is refused).
-MAX_WITHIN_SECONDS = 10 * 366 * 24 * 3600
 _UNITS = {"h": 3600, "m": 60, "s": 1}
 _DAY_NAMES = dict(
     zip(

@@ -163,7 +163,7 @@ class PolicyEditorView(SlaPolicyEditView):
 
 def _toml_url(obj: SlaPolicy) -> str:
     if obj.pk is None:
-        return reverse("service:slapolicy_add_toml", args=[obj.engagement_id])
+        return reverse("service:slapolicy_add_toml", args=[obj.engagement.pk])
     return reverse("service:slapolicy_edit_toml", args=[obj.pk])
 
 

@@ -14,8 +14,17 @@ from types import MappingProxyType
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tandem.analytics.calendar import ALL_DAY, WEEKDAYS
-from tandem.analytics.policy import METRICS, PRIORITIES, CreditTerms, Policy, Target, parse_policy
+from tandem.analytics.calendar import ALL_DAY, WEEKDAYS, BusinessCalendar
+from tandem.analytics.policy import (
+    MAX_WITHIN_SECONDS,
+    METRICS,
+    PRIORITIES,
+    CreditTerms,
+    Policy,
+    PolicyError,
+    Target,
+    parse_policy,
+)
 from tandem.analytics.policy_toml import decimal_text, render_policy, toml_string, within_text
 from tandem.analytics.tests.strategies import calendars
 
@@ -63,7 +72,7 @@ def policies(draw: st.DrawFn) -> Policy:
                 priority,
                 metric,
                 draw(st.sampled_from(names)),
-                draw(st.integers(1, 10**9)),
+                draw(st.integers(1, MAX_WITHIN_SECONDS)),
                 draw(st.booleans()),
                 goal,
                 allocation,
@@ -223,3 +232,20 @@ def test_small_pieces() -> None:
     assert decimal_text(Decimal("1E+3")) == "1000"
     assert decimal_text(Decimal("1E+400")) == "1E+400"  # exact, and not 400 zeros
     assert toml_string('a"b\\c\nd\x01\x7f') == '"a\\"b\\\\c\\nd\\u0001\\u007F"'
+
+
+def test_a_within_past_ten_years_is_refused_by_the_reader() -> None:
+    text = render_policy(
+        Policy(
+            MappingProxyType({"always": BusinessCalendar("UTC", ((ALL_DAY,),) * 7)}),
+            (Target("P1", "response", "always", MAX_WITHIN_SECONDS, False),),
+        )
+    )
+    assert parse_policy(text).targets[0].within_seconds == MAX_WITHIN_SECONDS
+    for within in ("87841h", "99999999999999999999999h", "316224001s"):
+        try:
+            parse_policy(text.replace('within = "87840h"', f'within = "{within}"'))
+        except PolicyError as exc:
+            assert exc.path == "targets[0].within" and "at most ten years" in exc.reason
+        else:
+            raise AssertionError(f"{within} was accepted")
