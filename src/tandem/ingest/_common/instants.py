@@ -309,13 +309,19 @@ def _general_front(groups: str, fmt: DateFormat) -> dict[str, pl.Expr]:
         return pl.lit(None, pl.String)
 
     year = field("y")
-    year = (
-        pl.when(year.str.len_chars() != 2)
-        .then(year)
-        .when(year.cast(pl.Int32, strict=False) >= 69)
-        .then(pl.lit("19") + year)
-        .otherwise(pl.lit("20") + year)
-    )
+    if r"(?P<y>\d{4})" not in fmt.regex:  # two digits possible (spared the common formats)
+        year = (
+            pl.when(year.str.len_chars() != 2)
+            .then(year)
+            .when(year.cast(pl.Int32, strict=False) >= 69)
+            .then(pl.lit("19") + year)
+            .otherwise(pl.lit("20") + year)
+        )
+    minute, second = field("M"), field("S").fill_null("00")
+    if r"(?P<M>\d{2})" not in fmt.regex:  # a pattern's %M may be one digit
+        minute = minute.str.zfill(2)
+    if r"(?P<S>\d{2})" not in fmt.regex:
+        second = second.str.zfill(2)
     month = field("mo")
     if "(?P<mo>[A-Za-z]" in fmt.regex:
         month = month.str.to_lowercase().replace_strict(_MONTHS, default=None)
@@ -337,8 +343,8 @@ def _general_front(groups: str, fmt: DateFormat) -> dict[str, pl.Expr]:
         month.str.zfill(2),
         field("d").str.zfill(2),
         hour.cast(pl.String).str.zfill(2),
-        field("M").str.zfill(2),
-        field("S").fill_null("00").str.zfill(2),
+        minute,
+        second,
     )
     local = text.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False)
     tz = field("tz")
