@@ -35,8 +35,9 @@ def read_export(
 ) -> Imported:
     """Read ``source`` with the reader for ``format`` (detected from the header when None).
 
-    ``options`` go to the reader: ``timezone``, ``mapping``, ``keep_text``, and for
-    ServiceNow ``date_format``. A stream is read once (at most ``limits.max_bytes`` and
+    ``options`` go to the reader: ``timezone``, ``mapping``, ``keep_text``, ``date_format``
+    (how the timestamps are written when the reader cannot tell: see
+    :mod:`tandem.ingest.dates`). A stream is read once (at most ``limits.max_bytes`` and
     one byte of it): its head is sniffed from the same bytes the reader gets.
 
     ``limits`` (:class:`tandem.ingest.limits.Limits`, default ``DEFAULT_LIMITS``) bound
