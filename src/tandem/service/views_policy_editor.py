@@ -43,12 +43,18 @@ class PolicyEditorView(SlaPolicyEditView):
             latest = sla_policies.latest_version(obj.engagement)
             if latest is not None:
                 source = latest.source
-                said = f"Prefilled from v{latest.version} ({latest.name}): change what changes."
+                today = sla_policies.local_today(obj.engagement)
+                said = (
+                    f"Prefilled from v{latest.version} ({latest.name}): change what changes. "
+                    f"It starts this month unless you say otherwise (today is {today:%b %-d, %Y}"
+                    f" in {obj.engagement.time_zone})."
+                )
             else:
                 source = example_policy(timezone=obj.engagement.time_zone)
                 said = (
                     "The first version of this engagement's policy, started from the example "
-                    "(docs/sla-policy-example.toml): change it to the contract's terms."
+                    "(docs/sla-policy-example.toml): change it to the contract's terms. It "
+                    "starts with the engagement's first month unless you say otherwise."
                 )
         try:
             return parse_policy(source), said
