@@ -529,11 +529,9 @@ def _cell_value(table: Any, bound_column: Any) -> Callable[[BoundRow], Any]:
     once: django-tables2 inspects it for every cell, which was half the time of a large
     export. The same calls otherwise: ``value_<name>``, ``render_<name>`` or the column's
     ``value`` (whose default calls the column's ``render``), given the arguments it names."""
-    function = bound_column.value
-    column = bound_column.column
-    if getattr(function, "__func__", None) is tables.Column.value and (
-        getattr(function, "__self__", None) is column
-    ):
+    function: Any = bound_column.value
+    column: Any = bound_column.column
+    if getattr(function, "__func__", None) is tables.Column.value and function.__self__ is column:
         function = column.render  # what the default ``Column.value`` calls
     names, catch_all = signature(function)
 

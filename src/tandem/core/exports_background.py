@@ -30,7 +30,7 @@ import time
 from datetime import timedelta
 from email.message import Message
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
@@ -38,7 +38,7 @@ from django.shortcuts import redirect
 from django.urls import Resolver404, resolve
 
 from tandem.core import exports
-from tandem.core.models import Engagement, Progress
+from tandem.core.models import Engagement, Progress, User
 from tandem.core.tasks import (
     TaskFailure,
     export_dir,
@@ -100,7 +100,7 @@ def start_if_large(
     where = f" of {engagement.name}" if engagement is not None else ""
     progress = start_with_progress(
         export_list,
-        owner=request.user,
+        owner=cast("User", request.user),  # list views require a signed-in person
         label=f"{title}{where} as {fmt.upper()}",
         kind=KIND,
         engagement=engagement,
