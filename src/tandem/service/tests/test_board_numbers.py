@@ -445,3 +445,19 @@ def test_list_counts_and_import_counts_separate_thousands(world, client_for) -> 
     detail = _text(client.get(batch.get_absolute_url()))
     assert "<dd>12,345</dd>" in detail and "<dd>12,000</dd>" in detail
     assert "<dd>4,321</dd>" in detail
+
+
+def test_credit_and_aggregate_pages_title_their_numbers_separated(world, client_for) -> None:
+    line = ServiceCreditFactory(
+        credit=Decimal("12345.00"),
+        capped=Decimal("12345.00"),
+        due=Decimal("12345.00"),
+        run=SlaRunFactory(engagement=world.e1),
+    )
+    aggregate = SlaAggregateFactory(run=line.run, count=12_000, met=11_000)
+    client = client_for(world.it_lead)
+    page = _text(client.get(line.get_absolute_url()))
+    assert "2025-03 P1 resolution: 12,345.00 USD</h1>" in page
+    assert "12345.00" not in page
+    page = _text(client.get(aggregate.get_absolute_url()))
+    assert "2025-03 P3 resolution: 11,000/12,000</h1>" in page
