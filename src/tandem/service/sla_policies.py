@@ -35,7 +35,7 @@ class PolicyFrozen(ValueError):
 
 def frozen_message(policy: SlaPolicy) -> str:
     run = policy.runs.order_by("started_at", "pk").first()
-    used = f"SLA run {run.pk}" if run is not None else "an SLA run"
+    used = f"SLA {run.label}" if run is not None else "an SLA run"
     return (
         f"Version {policy.version} is frozen: {used} used it, and its numbers must stay "
         "reproducible. Add a new version (from the first of a later month) instead."
