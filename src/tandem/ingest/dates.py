@@ -147,7 +147,7 @@ CANDIDATES: tuple[Candidate, ...] = (
     ),
     Candidate(
         "dd/mon/yy",
-        "05/Mar/24 2:30 PM (Jira)",
+        "05/Mar/24 2:30 PM, as Jira writes",
         DateFormat("dd/mon/yy (Jira)", JIRA.regex),
         ("%d/%b/%y %I:%M %p", "%d/%b/%Y %H:%M", "%d/%b/%y %H:%M"),
     ),

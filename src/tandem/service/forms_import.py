@@ -214,6 +214,7 @@ class DateFormatForm(forms.Form):
         revision: int,
         **kwargs: Any,
     ) -> None:
+        kwargs.setdefault("auto_id", "dates_%s")  # beside the mapping form on one page
         super().__init__(*args, **kwargs)
         self.expected_revision = revision
         self.readable = tuple(name for name in readable if name in NAMED)

@@ -56,6 +56,7 @@ def test_an_ambiguous_file_asks_for_the_format_and_imports_with_it(world, client
     assert "nothing can be imported" in body
     assert "the dates are ambiguous" in body
     assert 'id="date-format"' in body and "Tandem does not guess" in body
+    assert body.count('id="dates_revision"') == 1 and body.count('id="id_revision"') == 1
     form = page.context["date_form"]
     assert form.initial.get("date_format") is None and form["date_format"].value() is None
     choices = dict(form.fields["date_format"].choices)
@@ -132,7 +133,7 @@ def test_a_bad_pattern_is_an_error_on_its_field(world, client_for, pattern, mess
     form = response.context["date_form"]
     assert list(form.errors) == ["pattern"]
     assert message in form.errors["pattern"][0]
-    assert 'id="id_pattern_errors"' in response.content.decode()
+    assert 'id="dates_pattern_errors"' in response.content.decode()
     staged = imports.Staged.load(key)
     assert (staged.date_format, staged.revision) == (None, 0)  # nothing changed
 
