@@ -223,7 +223,7 @@ def _check_add(world, model, user, allowed, client_for, api_for):
     before = _snapshot(model)
     ui = _ui_add_url(world, model)
     if ui is None:
-        yield "UI add page exists", _writable(model), {False}
+        yield "writable, yet no add page", _writable(model), {False}
     else:
         client = client_for(user)
         if model not in ADD_PAGES:  # a form page; wizard steps and actions take only POSTs
@@ -337,7 +337,7 @@ def _check_approve(world, model, user, allowed, client_for, api_for):
     obj = _make(world, model)
     app, name = _names(model)
     detail = reverse(f"{app}-api:{name}-detail", args=[obj.pk])
-    may_change = granted(world, model, user_role(world, user), Action.CHANGE)
+    may_change = granted(world, model, _role_of(world, user), Action.CHANGE)
     for field in model.approval_fields:
         before = _snapshot(model)
         value = _another_value(obj, field)
@@ -360,7 +360,7 @@ def _check_approve(world, model, user, allowed, client_for, api_for):
         yield f"UI {field} moved", getattr(obj, field) == value, {allowed}
 
 
-def user_role(world: World, user) -> str:
+def _role_of(world: World, user) -> str:
     return next(role for role in ROLES if getattr(world, role) == user)
 
 
