@@ -277,3 +277,28 @@ def test_a_corrupted_value_is_reported_with_its_row_and_column(case, data) -> No
     assert "1 value cannot be read" in summary.reason
     assert e.dates is not None and e.dates.columns == ("opened_at",)
     assert any(p.row == at + 2 and p.column == "opened_at" for p in e.problems[1:])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=80),
+        st.lists(
+            st.sampled_from(["%Y", "%y", "%m", "%b", "%d", "%H", "%I", "%M", "%S", "%f", "%p",
+                             "%z", "%%", "%", "%Q", "-", "/", " ", "T", ".", ":", "é", "\\", "["]),
+            max_size=14,
+        ).map("".join),
+    )
+)  # fmt: skip
+def test_any_text_is_a_format_or_a_clear_refusal_never_a_crash(option: str) -> None:
+    try:
+        fmt = parse_date_format(option)
+    except DateFormatError as e:
+        assert str(e)
+        return
+    # a format the readers can use: every value reads or is a problem, nothing else
+    try:
+        read_generic(io.BytesIO(generic(["2024-03-05 14:30", "x"])), date_format=option)
+    except IngestError as e:
+        assert all(p.file == "t.csv" for p in e.problems)
+    assert fmt.regex.startswith("^")
