@@ -129,7 +129,8 @@ def create_run(
     with transaction.atomic():
         # NO KEY UPDATE: serializes the runs of one engagement without waiting for an import,
         # which holds a key-share lock on the same row for its whole transaction.
-        Engagement.objects.select_for_update(no_key=True).filter(pk=engagement.pk).exists()
+        locked = Engagement.objects.select_for_update(no_key=True).filter(pk=engagement.pk)
+        list(locked.values_list("pk", flat=True))
         for attempt in range(NUMBER_ATTEMPTS):
             run.number = next_number(engagement)
             try:
