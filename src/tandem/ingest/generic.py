@@ -22,6 +22,7 @@ from tandem.ingest._common import (
     ISO_8601,
     ROW,
     Imported,
+    all_fast,
     check_holds,
     check_not_empty,
     check_timezone,
@@ -142,6 +143,9 @@ def read_holds_csv(
 
     With ``tickets`` (the frame read from the tickets file), holds for unknown tickets,
     starting before their ticket opened or ending after it was resolved are problems.
+    ``date_format``: the format of the tickets' export, chosen for it (a name or pattern, see
+    :mod:`tandem.ingest.dates`): the holds are read with it, unless every one of their
+    timestamps is ISO 8601 (a holds file written by another tool than the export).
     """
     del keep_text  # holds carry no free text
     opened = open_source(source, file_name, limits)
@@ -161,6 +165,8 @@ def read_holds_csv(
     df = scan_csv(opened, columns, problems, raw=("start", "end"))
     check_not_empty(df, problems)
     df, fast = clean_iso(df, ("start", "end"))
+    if fmt is not ISO_8601 and all_fast(df, fast):
+        fmt = ISO_8601
     labels = dict(columns)
     warnings: list[str] = []
     missing_id = df.filter(pl.col("ticket_id").is_null()).head(problems.room)

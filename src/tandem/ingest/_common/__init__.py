@@ -23,6 +23,7 @@ from tandem.ingest._common.instants import (
     ISO_8601,
     JIRA,
     DateFormat,
+    all_fast,
     check_timezone,
     clean_iso,
     date_format_option,
@@ -51,6 +52,7 @@ from tandem.ingest._common.sources import (
 
 __all__ = [
     "CsvExport",
+    "all_fast",
     "open_csv_export",
     "DateFormat",
     "FORMAT_NAMES",

@@ -408,6 +408,14 @@ def clean_iso(
     return (df.with_columns(cleaned) if cleaned else df), reads
 
 
+def all_fast(df: pl.DataFrame, reads: Mapping[str, _FastRead]) -> bool:
+    """Whether every non-empty value of the columns :func:`clean_iso` read is of the common
+    ISO shape (read fast): then ISO 8601 reads them all, whatever other format was chosen."""
+    return all(
+        bool(np.all(read.fast | df.get_column(c).is_null().to_numpy())) for c, read in reads.items()
+    )
+
+
 def _parse_column(
     values: pl.Series, fmt: DateFormat, timezone: str, read: _FastRead | None = None
 ) -> pl.DataFrame:

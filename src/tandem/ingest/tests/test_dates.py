@@ -181,6 +181,10 @@ def test_holds_take_a_date_format_too() -> None:
     assert got.holds["start"].dt.strftime("%F %R").item() == "2024-03-05 10:00"
     e = refused(data, read_holds_csv)
     assert e.dates is not None and e.dates.ambiguous
+    # an ISO holds file beside a day-first export: read as ISO whatever the choice
+    iso = b"ticket_id,start,end\nT1,2024-03-05T10:00:00Z,\n"
+    got = read_holds_csv(io.BytesIO(iso), date_format="dd/mm/yyyy")
+    assert got.holds["start"].dt.strftime("%F %R").item() == "2024-03-05 10:00"
 
 
 def test_a_dst_gap_is_named_with_its_row() -> None:
