@@ -278,3 +278,15 @@ def test_no_export_link_asks_the_browser_to_save_what_it_gets() -> None:
         for match in link.finditer(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+def test_once_the_file_is_removed_the_page_says_so(world, tickets, client_for) -> None:
+    client = client_for(world.it_lead)
+    client.get(_tickets_url(world, "csv"))
+    progress = Progress.objects.get(owner=world.it_lead, kind=KIND)
+    download = reverse("progress:download", args=[progress.pk])
+    assert clean_exports(timedelta(0))  # a day later
+    page = client.get(progress.get_absolute_url()).content.decode()
+    assert download not in page
+    assert "no longer kept" in page
+    assert client.get(download).status_code == 404

@@ -37,9 +37,18 @@ def _download_url(progress: Progress, user: Any) -> str | None:
     result = progress.result if isinstance(progress.result, dict) else {}
     if progress.state != ProgressState.SUCCEEDED or progress.owner_id != user.pk:
         return None
-    if not result.get("file_name"):
+    if not result.get("file_name") or not _file_kept(progress):
         return None
     return reverse("progress:download", args=[progress.pk])
+
+
+def _file_kept(progress: Progress) -> bool:
+    """Whether the file the work produced is still there (old exports are removed)."""
+    result = progress.result if isinstance(progress.result, dict) else {}
+    try:
+        return export_path(str(result.get("file_name", ""))).is_file()
+    except ValueError:
+        return False
 
 
 def _retry(progress: Progress, user: Any) -> dict[str, Any] | None:
@@ -64,6 +73,7 @@ def progress_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "progress": progress,
         "download_url": _download_url(progress, request.user),
         "result_rows": result.get("rows"),
+        "file_gone": bool(result.get("file_name")) and not _file_kept(progress),
         "retry": _retry(progress, request.user),
     }
     template = BAR_TEMPLATE if getattr(request, "htmx", False) else PAGE_TEMPLATE
