@@ -26,7 +26,6 @@ from tandem.ingest._common.instants import (
     all_fast,
     check_timezone,
     clean_iso,
-    date_format_option,
     detect_date_format,
     parse_instants,
 )
@@ -73,7 +72,6 @@ __all__ = [
     "clean_iso",
     "clean_strings",
     "csv_header",
-    "date_format_option",
     "detect_date_format",
     "empty_holds",
     "finish_holds",

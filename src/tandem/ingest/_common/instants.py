@@ -143,13 +143,6 @@ def detect_date_format(
     )
 
 
-def date_format_option(label: str, problems: Problems) -> DateFormat:
-    if label in DATE_FORMATS:
-        return DATE_FORMATS[label]
-    known = ", ".join(f"'{k}'" for k in DATE_FORMATS)
-    raise problems.fail(None, None, f"unknown date_format '{label}'; use one of {known}")
-
-
 def check_timezone(timezone: str, problems: Problems) -> None:
     try:
         ZoneInfo(timezone)
