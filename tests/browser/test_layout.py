@@ -71,6 +71,7 @@ EXTRA_PAGES = {
 }
 #: The README's screenshots that this test refreshes (TANDEM_SCREENSHOTS=docs), at 1440.
 DOCS_SHOTS = {
+    "account_login": "login",
     "core:engagement_detail": "engagement-home",
     "core:roleassignment_list": "people-and-roles",
     "core:engagement_audit": "audit-trail",
