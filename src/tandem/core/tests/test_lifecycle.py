@@ -181,7 +181,7 @@ def test_side_navigation_phases_without_pages_say_so(world, client_for) -> None:
 @pytest.mark.django_db
 def test_home_page_cards_tick_nothing_without_a_page(world, client_for) -> None:
     html = client_for(world.it_lead).get(reverse("core:home")).content.decode()
-    steppers = re.findall(r'<ol class="stepper compact"[^>]*>(.*?)</ol>', html, re.S)
+    steppers = re.findall(r'<ol class="stepper compact[^"]*"[^>]*>(.*?)</ol>', html, re.S)
     assert steppers, "no life cycle on the home page's engagement cards"
     for stepper in steppers:
         assert "step-done" not in stepper and "✓" not in stepper
