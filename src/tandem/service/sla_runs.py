@@ -101,6 +101,8 @@ def create_run(
     """
     if user is not None and not can_add(user, SlaRun, engagement):
         raise NotAllowed("Your role in this engagement may not start SLA runs.")
+    if as_of is not None and user is not None and not may_choose_as_of(user, engagement):
+        raise NotAllowed(AS_OF_REFUSED)
     if as_of is None:
         as_of, basis = default_as_of(engagement)
     elif as_of.tzinfo is None or as_of.utcoffset() is None:
@@ -147,6 +149,22 @@ def create_run(
 
 #: Tries at the next run number when another run of the engagement took it meanwhile.
 NUMBER_ATTEMPTS = 3
+
+
+AS_OF_REFUSED = (
+    "Only the client's sponsor and IT lead choose the instant a run measures as of (it decides "
+    "which clocks count); leave it empty to measure as of the default."
+)
+
+
+def may_choose_as_of(user: User, engagement: Engagement) -> bool:
+    """May ``user`` choose the instant a run of ``engagement`` measures as of?
+
+    The as-of instant decides which open clocks count, and the dashboards headline the latest
+    run: it belongs to the terms area (the measured party never chooses its measurement).
+    Anyone who may start a run may start one as of the default.
+    """
+    return can_add(user, SlaPolicy, engagement)
 
 
 def next_number(engagement: Engagement) -> int:

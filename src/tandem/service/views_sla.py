@@ -400,8 +400,10 @@ class SlaRunListView(ObjectListView):
 
 def _start_context(request: HttpRequest, engagement: Engagement) -> dict[str, Any]:
     allowed = can_add(request.user, SlaRun, engagement)
+    chooses = allowed and sla_runs.may_choose_as_of(request.user, engagement)  # type: ignore[arg-type]
     return {
         "start_allowed": allowed,
+        "start_chooses_as_of": chooses,
         "start_form": StartRunForm(time_zone=engagement.time_zone) if allowed else None,
         "has_policy": SlaPolicy.objects.filter(engagement=engagement).exists(),
     }
