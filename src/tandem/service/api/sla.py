@@ -127,7 +127,8 @@ class SlaRunStartSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Open clocks are measured up to this instant (ISO 8601 with an offset). "
         "Default: now, or the last imported event when the tickets are an historical export "
-        "(the run's as_of_basis says which).",
+        "(the run's as_of_basis says which). Only the client's sponsor and IT lead may "
+        "choose it (a term): 403 for anyone else who sends it.",
     )
 
 
