@@ -39,6 +39,8 @@ CHROMIUM_ARGS = [
 PASSWORD = "tandem-demo"
 RIVERSIDE = "Riverside × Northwind managed services"
 ROOT = Path(__file__).resolve().parents[2]
+#: The real public service-desk log (UCI incident event log), beside the project in shared/.
+REAL_LOG = ROOT.parent / "shared" / "data" / "uci-incident-event-log" / "incident_event_log.zip"
 #: Where the screenshots go: ``build/screenshots/`` (ignored by git) unless
 #: ``TANDEM_SCREENSHOTS=docs`` asks for the README's own, ``docs/screenshots/``.
 SCREENSHOTS = (

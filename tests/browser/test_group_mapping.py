@@ -21,18 +21,11 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from .conftest import NetworkGuard, TandemServer, _server_env
+from .conftest import REAL_LOG, NetworkGuard, TandemServer, _server_env
 from .test_tour import expect, log_in
 
 pytestmark = pytest.mark.browser
 
-REAL_LOG = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "data"
-    / "uci-incident-event-log"
-    / "incident_event_log.zip"
-)
 IT_LEAD = "itlead@riverside.example"
 REAL_GROUPS = 70
 WIDTHS = (1440, 1024, 390)

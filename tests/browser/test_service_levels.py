@@ -15,23 +15,15 @@ go to build/screenshots/ (docs/screenshots/ with TANDEM_SCREENSHOTS=docs).
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
 
-from .conftest import NetworkGuard, TandemServer
+from .conftest import REAL_LOG, NetworkGuard, TandemServer
 from .test_tour import expect, log_in
 
 pytestmark = pytest.mark.browser
 
-REAL_LOG = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "data"
-    / "uci-incident-event-log"
-    / "incident_event_log.zip"
-)
 REAL_INCIDENTS = "24,918"
 # Work takes a while on a loaded 2-core machine: the import and the run of 24,918 incidents.
 TASK_MS = 240_000

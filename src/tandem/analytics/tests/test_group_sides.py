@@ -104,7 +104,9 @@ def scenarios(draw: st.DrawFn) -> tuple[list[GroupFigures], dict[str, str], dict
 
 
 @given(scenarios())
-def test_totals_are_kept_and_moves_are_the_changed_groups(scenario) -> None:
+def test_totals_are_kept_and_moves_are_the_changed_groups(
+    scenario: tuple[list[GroupFigures], dict[str, str], dict[str, str]],
+) -> None:
     groups, before, after = scenario
     effect = mapping_effect(groups, before, after)
 
@@ -130,7 +132,7 @@ def test_totals_are_kept_and_moves_are_the_changed_groups(scenario) -> None:
 
 
 @given(figures, st.data())
-def test_the_same_mapping_moves_nothing(groups, data) -> None:
+def test_the_same_mapping_moves_nothing(groups: list[GroupFigures], data: st.DataObject) -> None:
     mapping = {g.group: data.draw(st.sampled_from(["client", "vendor"])) for g in groups}
     effect = mapping_effect(groups, mapping, dict(mapping))
     assert (effect.groups_moved, effect.tickets_moved, effect.measured_moved) == (0, 0, 0)
