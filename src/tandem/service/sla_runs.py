@@ -101,7 +101,10 @@ def create_run(
     """
     if user is not None and not can_add(user, SlaRun, engagement):
         raise NotAllowed("Your role in this engagement may not start SLA runs.")
-    if as_of is not None and user is not None and not may_choose_as_of(user, engagement):
+    # A new instant is a choice only the client's leads make; a retry repeats the failed
+    # run's own instant (it passes its basis), which is no new choice.
+    chosen = as_of is not None and as_of_basis is None
+    if chosen and user is not None and not may_choose_as_of(user, engagement):
         raise NotAllowed(AS_OF_REFUSED)
     if as_of is None:
         as_of, basis = default_as_of(engagement)

@@ -378,7 +378,7 @@ def test_the_home_page_headlines_each_visible_engagement(world, sla, client_for)
     home = reverse("core:home")
     page = _text(client_for(world.it_lead).get(home))
     assert "Service levels now" in page and world.e1.name in page
-    assert "Run #1, as of the time given 2025-04-10" in page
+    assert "Run #1</a>, as of the time given 2025-04-10" in page
     # Only the engagements the person may see, through restrict().
     assert world.e2.name not in page
     # Bolt's vendor lead is in e2 only: its row, never e1's.

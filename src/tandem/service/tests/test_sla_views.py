@@ -264,7 +264,7 @@ def test_download_is_the_toml_as_an_attachment(world, policy, client_for) -> Non
 
 def test_run_now_measures_as_of_a_local_time_and_shows_the_run(world, policy, client_for) -> None:
     TicketFactory(engagement=world.e1, priority="P1")
-    client = client_for(world.it_staff)
+    client = client_for(world.it_lead)
     response = client.post(
         reverse("service:slarun_start", args=[world.e1.pk]), {"as_of": "2025-03-11T02:00"}
     )
@@ -272,7 +272,7 @@ def test_run_now_measures_as_of_a_local_time_and_shows_the_run(world, policy, cl
     assert response.status_code == 302 and response["Location"] == run.get_absolute_url()
     # 02:00 in Chicago on March 11, 2025 (CDT since March 9: UTC-5) is 07:00 UTC.
     assert run.as_of == datetime(2025, 3, 11, 7, 0, tzinfo=UTC)
-    assert run.status == RunStatus.DONE and run.started_by == world.it_staff
+    assert run.status == RunStatus.DONE and run.started_by == world.it_lead
     page = client.get(run.get_absolute_url()).content.decode()
     assert "What it found" in page and "Latest finished run" in page
     assert policy.get_absolute_url() in page

@@ -99,12 +99,12 @@ def test_a_dead_sla_run_fails_and_a_new_run_can_start_at_once(world, data) -> No
 def test_a_live_run_still_blocks_and_a_double_click_too(world, data) -> None:  # noqa: F811
     run, progress = _dead_run(world)
     Progress.objects.filter(pk=progress.pk).update(heartbeat=timezone.now())
-    with pytest.raises(sla_runs.RunRefused, match=f"run {run.pk} .* is running"):
+    with pytest.raises(sla_runs.RunRefused, match=f"{run.label} of .* is running"):
         sla_runs.create_run(engagement=world.e1, user=None)
     Progress.objects.filter(pk=progress.pk).update(state=ProgressState.SUCCEEDED)
     SlaRun.objects.filter(pk=run.pk).update(progress=None, status=RunStatus.DONE)
     queued = sla_runs.create_run(engagement=world.e1, user=None)  # not yet linked to a task
-    with pytest.raises(sla_runs.RunRefused, match=f"run {queued.pk} .* is queued"):
+    with pytest.raises(sla_runs.RunRefused, match=f"{queued.label} of .* is queued"):
         sla_runs.create_run(engagement=world.e1, user=None)
 
 
