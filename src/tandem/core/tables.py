@@ -7,6 +7,7 @@ from typing import Any
 import django_tables2 as tables
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import capfirst
 
 from tandem.core.models import ChangeLog, Engagement, EngagementParty, Organization, RoleAssignment
 from tandem.core.models import User as Person
@@ -162,7 +163,7 @@ class ChangeLogTable(BaseTable):
         return record.action
 
     def render_object_type(self, record: ChangeLog) -> str:
-        return str(record.content_type.model_class()._meta.verbose_name).capitalize()  # type: ignore[union-attr]
+        return capfirst(str(record.content_type.model_class()._meta.verbose_name))  # type: ignore[union-attr]
 
     def render_changes(self, record: ChangeLog) -> str:
         names = [name for name, _before, _after in record.diff]

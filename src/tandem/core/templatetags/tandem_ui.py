@@ -10,6 +10,7 @@ from django import template
 from django.db import models
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 
 from tandem.core.views.lifecycle import phase_steps
 
@@ -85,7 +86,7 @@ def field_label(name: str) -> str:
 @register.filter
 def model_label(content_type: Any) -> str:
     model = content_type.model_class()
-    return str(model._meta.verbose_name).capitalize() if model else content_type.model
+    return capfirst(str(model._meta.verbose_name)) if model else content_type.model
 
 
 @register.filter

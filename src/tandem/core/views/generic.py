@@ -17,6 +17,7 @@ from django.db import models, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import capfirst
 from django.views import View
 
 from tandem.core import exports, exports_background
@@ -99,7 +100,7 @@ class ObjectListView(LoginRequiredMixin, EngagementMixin, View):
         context = {
             "table": table,
             "filterset": filterset,
-            "title": self.title or self.queryset.model._meta.verbose_name_plural.capitalize(),
+            "title": self.title or capfirst(self.queryset.model._meta.verbose_name_plural),
             "engagement": engagement,
             "model": self.queryset.model,
             "add_allowed": self.add_allowed(engagement),
@@ -122,7 +123,7 @@ class ObjectListView(LoginRequiredMixin, EngagementMixin, View):
             self.request,
             queryset,
             fmt=fmt,
-            title=self.title or self.queryset.model._meta.verbose_name_plural.capitalize(),
+            title=self.title or capfirst(self.queryset.model._meta.verbose_name_plural),
             engagement=self.get_engagement(),
         )
 
@@ -140,7 +141,7 @@ class ObjectListView(LoginRequiredMixin, EngagementMixin, View):
             columns,
             rows,
             name=name,
-            sheet=plural.capitalize(),
+            sheet=capfirst(plural),
             time_zone=engagement.time_zone if engagement is not None else "UTC",
         )
 
