@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from django.apps import AppConfig
 
 
@@ -11,7 +13,13 @@ class ServiceConfig(AppConfig):
 
     def ready(self) -> None:
         from tandem.core.choices import Phase
-        from tandem.core.views.lifecycle import add_phase_link
+        from tandem.core.registry import (
+            add_phase_link,
+            register_demo_loader,
+            register_headlines,
+            register_menu_entry,
+        )
+        from tandem.service import headlines
 
         # Operate: service levels measured from the tickets, and what they cost the vendor.
         add_phase_link(
@@ -23,9 +31,60 @@ class ServiceConfig(AppConfig):
         )
 
         # The engagement home and the home page headline attainment, breaches, credits due.
-        from tandem.core.headlines import register_headlines
-        from tandem.service import headlines
-
         register_headlines(
             "service", engagement=headlines.engagement_card, home=headlines.home_card
         )
+
+        # The engagement navigation: tickets and imports, then service levels and their terms.
+        for order, label, url_name, area, current in (
+            (100, "Tickets", "service:ticket_list", "records", ("service:ticket",)),
+            (
+                110,
+                "Imports",
+                "service:importbatch_list",
+                "records",
+                ("service:importbatch", "service:import_"),
+            ),
+            (120, "Service levels", "service:sla_dashboard", "records", ()),
+            (130, "Parity", "service:sla_parity", "records", ()),
+            (
+                140,
+                "Breaches & at risk",
+                "service:sla_breaches",
+                "records",
+                ("service:sla_breaches", "service:sla_at_risk", "service:slameasurement"),
+            ),
+            (
+                150,
+                "Credits",
+                "service:sla_credits",
+                "records",
+                ("service:sla_credits", "service:servicecredit"),
+            ),
+            (160, "SLA policy", "service:slapolicy_list", "terms", ("service:slapolicy",)),
+            (
+                170,
+                "SLA runs",
+                "service:slarun_list",
+                "records",
+                ("service:slarun", "service:slaaggregate"),
+            ),
+            (
+                180,
+                "Assignment groups",
+                "service:assignmentgroupside_list",
+                "terms",
+                ("service:assignmentgroupside",),
+            ),
+        ):
+            register_menu_entry(label, url_name, area=area, order=order, current=current)
+
+        # tandem demo: Riverside's tickets, policy and SLA run, after core's people are in.
+        register_demo_loader("service", _load_demo, order=100)
+
+
+def _load_demo(*, tickets: int | None = None, write: Callable[[str], None] | None = None) -> int:
+    """``tandem demo``'s service part (imported only when the demo loads)."""
+    from tandem.service.demo.load import load_service_demo
+
+    return load_service_demo(tickets=tickets, write=write)

@@ -22,7 +22,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from tandem.core.demo import PASSWORD, Login, load_demo
-from tandem.service.demo.load import load_service_demo
+from tandem.core.registry import load_app_demos
 
 WORKER_COMMAND = [sys.executable, "-m", "tandem", "db_worker", "--no-reload", "--interval", "1"]
 
@@ -89,8 +89,9 @@ class Command(BaseCommand):
         self.stdout.write(self.style.MIGRATE_HEADING("Preparing the database…"))
         call_command("migrate", interactive=False, verbosity=max(0, verbosity - 1))
         summary = load_demo()
-        # Riverside's tickets, policy and SLA run: prints its progress (150,000 tickets).
-        created = summary.created + load_service_demo(tickets=tickets, write=self.stdout.write)
+        # Then each app's part, in the order they registered (tandem.core.registry): the
+        # service app's Riverside tickets, policy and SLA run print their progress.
+        created = summary.created + load_app_demos(tickets=tickets, write=self.stdout.write)
         if created:
             self.stdout.write(f"Demo data loaded ({created} records created).")
         else:
