@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+import django
 from django.core.exceptions import ImproperlyConfigured
 
 from tandem import env
@@ -89,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tandem.core.context_processors.navigation",
+                "tandem.core.context_processors.notifications",
             ],
         },
     },
@@ -234,6 +236,37 @@ else:
             "LOCATION": "tandem_cache",
         }
     }
+
+# --- e-mail (tandem.core.notifications): the console unless TANDEM_EMAIL_HOST names SMTP ---
+_EMAIL_HOST = env.string("TANDEM_EMAIL_HOST", default="")
+if _EMAIL_HOST:
+    _EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    _EMAIL_OPTIONS = {
+        "host": _EMAIL_HOST,
+        "port": env.integer("TANDEM_EMAIL_PORT", default=587),
+        "username": env.string("TANDEM_EMAIL_USER", default=""),
+        "password": env.secret("TANDEM_EMAIL_PASSWORD", default=""),
+        "use_tls": env.boolean("TANDEM_EMAIL_USE_TLS", default=True),
+        "timeout": 10,
+    }
+else:
+    # The embedded mode prints each message on the server's console.
+    _EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    _EMAIL_OPTIONS = {}
+if django.VERSION >= (6, 1):  # the MAILERS setting; earlier versions read EMAIL_*
+    MAILERS = {"default": {"BACKEND": _EMAIL_BACKEND, "OPTIONS": _EMAIL_OPTIONS}}
+else:
+    EMAIL_BACKEND = _EMAIL_BACKEND
+    EMAIL_HOST = _EMAIL_OPTIONS.get("host", "localhost")
+    EMAIL_PORT = _EMAIL_OPTIONS.get("port", 25)
+    EMAIL_HOST_USER = _EMAIL_OPTIONS.get("username", "")
+    EMAIL_HOST_PASSWORD = _EMAIL_OPTIONS.get("password", "")
+    EMAIL_USE_TLS = _EMAIL_OPTIONS.get("use_tls", False)
+    EMAIL_TIMEOUT = _EMAIL_OPTIONS.get("timeout")
+DEFAULT_FROM_EMAIL = env.string("TANDEM_EMAIL_FROM", default="Tandem <tandem@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The address people reach Tandem at, e.g. https://tandem.example.org: e-mails link to it.
+TANDEM_BASE_URL = env.string("TANDEM_BASE_URL", default="").rstrip("/")
 
 # --- internationalisation -----------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

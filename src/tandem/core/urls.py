@@ -3,7 +3,7 @@
 from django.urls import path
 
 from tandem.core import views
-from tandem.core.views import tokens
+from tandem.core.views import notifications, tokens
 
 app_name = "core"
 
@@ -110,11 +110,30 @@ urlpatterns = [
     # Your own API tokens (only ever your own: no id of a person in the path)
     path("people/me/api-tokens/", tokens.token_list, name="apitoken_list"),
     path("people/me/api-tokens/<int:pk>/revoke/", tokens.token_revoke, name="apitoken_revoke"),
+    # Your own calendar feed, and the feed itself (its secret token is the credential)
+    path(
+        "people/me/calendar/",
+        notifications.calendar_feed_page,
+        name="calendar_feed_settings",
+    ),
+    path("calendar/<str:token>.ics", notifications.calendar_feed_ics, name="calendar_feed"),
     path("people/<int:pk>/edit/", views.PersonEditView.as_view(), name="user_edit"),
     path(
         "people/<int:pk>/history/",
         views.PersonDetailView.as_view(tab="history"),
         name="user_history",
+    ),
+    # Your notifications
+    path("notifications/", notifications.notification_list, name="notification_list"),
+    path(
+        "notifications/read-all/",
+        notifications.notification_read_all,
+        name="notification_read_all",
+    ),
+    path(
+        "notifications/<int:pk>/",
+        notifications.notification_open,
+        name="notification_open",
     ),
     # Audit trail
     path("audit/", views.ChangeLogListView.as_view(), name="changelog_list"),

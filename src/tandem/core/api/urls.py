@@ -4,6 +4,7 @@ from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
 from tandem.core.api import views
+from tandem.core.api.notifications import NotificationViewSet
 
 app_name = "core-api"
 
@@ -15,6 +16,7 @@ router.register("role-assignments", views.RoleAssignmentViewSet, basename="rolea
 router.register("users", views.UserViewSet, basename="user")
 router.register("audit", views.ChangeLogViewSet, basename="changelog")
 router.register("tokens", views.ApiTokenViewSet, basename="apitoken")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("token/", views.TokenView.as_view(), name="token"),

@@ -7,6 +7,7 @@ from tandem.core.models.base import (
     EngagementScopedModel,
 )
 from tandem.core.models.engagements import Engagement, EngagementParty, RoleAssignment
+from tandem.core.models.notifications import CalendarFeed, Notification
 from tandem.core.models.organizations import Organization
 from tandem.core.models.progress import Progress
 from tandem.core.models.tokens import ApiToken
@@ -14,6 +15,7 @@ from tandem.core.models.users import User
 
 __all__ = [
     "ApiToken",
+    "CalendarFeed",
     "AppendOnlyError",
     "ChangeLog",
     "ChangeLoggedModel",
@@ -21,6 +23,7 @@ __all__ = [
     "Engagement",
     "EngagementParty",
     "EngagementScopedModel",
+    "Notification",
     "Organization",
     "Progress",
     "RoleAssignment",
