@@ -2,7 +2,14 @@
 
 from django.urls import include, path
 
-from tandem.service import urls_results, urls_sla, views, views_groups, views_import
+from tandem.service import (
+    urls_results,
+    urls_sla,
+    views,
+    views_groups,
+    views_import,
+    views_reports,
+)
 
 app_name = "service"
 
@@ -85,6 +92,12 @@ urlpatterns = [
         "assignment-groups/<int:pk>/history/",
         views.AssignmentGroupSideDetailView.as_view(tab="history"),
         name="assignmentgroupside_history",
+    ),
+    # The SLA monthly report of the latest finished run (PDF, tandem.core.reports).
+    path(
+        "engagements/<int:engagement_pk>/service-levels/report.pdf",
+        views_reports.SlaReportPdfView.as_view(),
+        name="sla_report_pdf",
     ),
     # SLA policies and runs; then what the runs found.
     path("", include(urls_sla)),
