@@ -36,6 +36,11 @@ import openpyxl
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from tandem.contracts.tests.factories import (
+    ContractDocumentFactory,
+    ContractFactory,
+    ScopeItemFactory,
+)
 from tandem.core.audit import audit_context
 from tandem.core.choices import AuditSource, ProgressState
 from tandem.core.exports import FORMULA_STARTS
@@ -137,6 +142,21 @@ TYPED: dict[str, dict[str, str]] = {
         "earned_back": "b",
         "due": "$",
     },
+    "contracts:contract_list": {
+        "Starts": "d",
+        "Ends": "d",
+        "Total value": "$",
+        "Monthly fee": "$",
+        "PHI": "b",
+    },
+    "contracts:scopeitem_list": {
+        "Unit price": "$",
+        "Quantity": "n",
+        "Users": "n",
+        "Devices": "n",
+        "Tickets a month": "n",
+    },
+    "contracts:contractdocument_list": {"Version": "n", "Bytes": "n", "Uploaded": "d"},
     "progress:export_audit": {"time_utc": "d"},
 }
 
@@ -288,6 +308,21 @@ def hostile(world: World, tmp_path: Path) -> World:
             )
         SlaPolicyFactory(
             engagement=world.e1, version=7, name=next(formulas), created_by=world.it_lead
+        )
+        contract = ContractFactory(
+            engagement=world.e1,
+            vendor=world.acme,
+            title=next(formulas),
+            termination_rights=next(formulas),
+            handles_phi=True,
+        )
+        ScopeItemFactory(contract=contract, name=next(formulas), application=next(formulas))
+        ContractDocumentFactory(
+            contract=contract,
+            title=next(formulas),
+            file="contracts/hostile.pdf",  # a name only: nothing written
+            sha256="ab" * 32,
+            uploaded_by=world.it_lead,
         )
     tickets = _import_hostile_tickets(world, tmp_path, formulas)
 

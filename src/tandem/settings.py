@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "tandem.core",
     "tandem.service",
+    "tandem.contracts",
 ]
 
 MIDDLEWARE = [
@@ -292,6 +293,10 @@ MEDIA_ROOT = DATA_DIR / "media"
 # as large as TANDEM_MAX_IMPORT_BYTES (the import wizard refuses anything larger).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 TANDEM_MAX_IMPORT_BYTES = env.integer("TANDEM_MAX_IMPORT_BYTES", default=2 * 1024**3)
+# A contract document (PDF or DOCX) may be at most this large: tandem.contracts.uploads.
+TANDEM_CONTRACT_DOCUMENT_MAX_BYTES = env.integer(
+    "TANDEM_CONTRACT_DOCUMENT_MAX_BYTES", default=25 * 1024 * 1024
+)
 # What one export may hold once read (tandem.ingest.limits; TANDEM_MAX_IMPORT_BYTES also
 # bounds what a gzip file or a workbook expands to): every reader stops at these.
 TANDEM_IMPORT_MAX_ROWS = env.integer("TANDEM_IMPORT_MAX_ROWS", default=20_000_000)

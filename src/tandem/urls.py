@@ -9,11 +9,13 @@ from tandem.core.api.views import not_found
 urlpatterns = [
     path("", include("tandem.core.urls")),
     path("", include("tandem.service.urls")),
+    path("", include("tandem.contracts.urls")),
     path("progress/", include("tandem.core.progress_urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/core/", include("tandem.core.api.urls")),
     path("api/v1/service/", include("tandem.service.api.urls")),
+    path("api/v1/contracts/", include("tandem.contracts.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The "split" Swagger UI: its start-up script is a file (?script), not an inline block,
     # so the page works under the Content-Security-Policy (tandem.core.security).
