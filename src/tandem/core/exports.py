@@ -373,6 +373,21 @@ def write_xlsx(
     """Write a one-sheet workbook (write-only: rows go to disk as they come); return the rows.
     Instants are shown in ``time_zone`` (the engagement's), which their headers name."""
     book = Workbook(write_only=True)
+    written = append_sheet(book, columns, rows, sheet=sheet, time_zone=time_zone)
+    book.save(stream)
+    return written
+
+
+def append_sheet(
+    book: Workbook,
+    columns: Sequence[Column],
+    rows: Iterable[Sequence[Any]],
+    *,
+    sheet: str,
+    time_zone: str = "UTC",
+) -> int:
+    """Add one typed sheet to a write-only workbook (:func:`write_xlsx`'s rules); return the
+    rows. A report of several sheets calls it once per sheet (``tandem.core.reports_xlsx``)."""
     worksheet = book.create_sheet(title=sheet_title(sheet))
     local = zone(time_zone)
     worksheet.append(
@@ -406,7 +421,6 @@ def write_xlsx(
         written += 1
         if report is not None and written % REPORT_EVERY == 0:
             report(written)
-    book.save(stream)
     return written
 
 
