@@ -39,9 +39,14 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class NotificationFilterSet(django_filters.FilterSet):
-    unread = django_filters.BooleanFilter(
-        field_name="read_at", lookup_expr="isnull", label="Only unread (true) or only read (false)"
+    unread = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        method="filter_unread",
+        label="Only unread (true) or only read (false)",
     )
+
+    def filter_unread(self, queryset: Any, name: str, value: str) -> Any:
+        return queryset.filter(read_at__isnull=value == "true")
 
     class Meta:
         model = Notification
