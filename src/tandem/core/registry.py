@@ -11,6 +11,8 @@ registration replaces an earlier one with the same key):
 - :func:`add_phase_link`: a page that provides one of a life-cycle phase's capabilities; the
   phase stepper links it and the engagement home's "What comes next" stops saying
   "not yet available" for that capability (:mod:`tandem.core.views.lifecycle`);
+- :func:`register_next_steps`: what the engagement home's "What comes next" suggests doing
+  now in this engagement (import the tickets, write the policy...), beside the phases;
 - :func:`register_headlines`: cards for the engagement home and the home page
   (:mod:`tandem.core.headlines`).
 
@@ -21,7 +23,8 @@ free of app imports.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +33,6 @@ from django.urls import NoReverseMatch, reverse
 from tandem.core.access import is_platform_admin, roles_allowed
 from tandem.core.choices import Action, Role
 from tandem.core.headlines import register_headlines
-from tandem.core.views.lifecycle import add_phase_link
 
 __all__ = [
     "DemoLoader",
@@ -43,9 +45,24 @@ __all__ = [
     "register_demo_loader",
     "register_headlines",
     "register_menu_entry",
+    "NextStep",
+    "next_steps",
+    "register_next_steps",
 ]
 
+logger = logging.getLogger(__name__)
+
 Write = Callable[[str], None]
+
+
+def add_phase_link(phase: str, label: str, url_name: str, *, capability: str = "") -> None:
+    """Plug a page into a life-cycle phase, as providing one of its capabilities (a key of
+    the phase's ``involves``): see :func:`tandem.core.views.lifecycle.add_phase_link`."""
+    # Imported here: tandem.core.views imports every view, and the views use this module.
+    from tandem.core.views.lifecycle import add_phase_link as add
+
+    add(phase, label, url_name, capability=capability)
+
 
 # --- Demo loaders ---------------------------------------------------------------------------
 
@@ -169,3 +186,38 @@ def _roles(user: Any, engagement: Any) -> frozenset[str]:
             "role", flat=True
         )
     )
+
+
+# --- What comes next ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """A suggestion of the engagement home's "What comes next": ``text`` linking ``url``."""
+
+    text: str
+    url: str
+    order: int = 100
+
+
+NextSteps = Callable[[Any, Any], Sequence[NextStep]]
+
+NEXT_STEPS: dict[str, NextSteps] = {}
+
+
+def register_next_steps(key: str, steps: NextSteps) -> None:
+    """Register (or replace) ``steps(user, engagement)``: the suggestions of the app for this
+    person in this engagement (only what they may do; none when nothing is missing). It runs
+    on every view of the engagement home: a few queries at most."""
+    NEXT_STEPS[key] = steps
+
+
+def next_steps(user: Any, engagement: Any) -> list[NextStep]:
+    """Every app's suggestions, in order. One that fails is logged and left out."""
+    found: list[NextStep] = []
+    for key, steps in NEXT_STEPS.items():
+        try:
+            found.extend(steps(user, engagement))
+        except Exception:
+            logger.exception("Next steps %r failed for engagement %s", key, engagement.pk)
+    return sorted(found, key=lambda step: step.order)

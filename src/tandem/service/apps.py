@@ -18,8 +18,9 @@ class ServiceConfig(AppConfig):
             register_demo_loader,
             register_headlines,
             register_menu_entry,
+            register_next_steps,
         )
-        from tandem.service import headlines
+        from tandem.service import headlines, next_steps
 
         # Operate: service levels measured from the tickets, and what they cost the vendor.
         add_phase_link(
@@ -78,6 +79,9 @@ class ServiceConfig(AppConfig):
             ),
         ):
             register_menu_entry(label, url_name, area=area, order=order, current=current)
+
+        # "What comes next" on the engagement home: import, write the policy, run the engine.
+        register_next_steps("service", next_steps.engagement_next_steps)
 
         # tandem demo: Riverside's tickets, policy and SLA run, after core's people are in.
         register_demo_loader("service", _load_demo, order=100)

@@ -1,4 +1,5 @@
-"""What apps plug into core (tandem.core.registry): the engagement menu, demo loaders."""
+"""What apps plug into core (tandem.core.registry): the engagement menu, demo loaders, next
+steps."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ from tandem.core.choices import Role
 from tandem.core.registry import (
     MENU,
     MenuEntry,
+    NextStep,
     engagement_menu,
     load_app_demos,
+    next_steps,
     register_demo_loader,
     register_menu_entry,
+    register_next_steps,
 )
 
 pytestmark = pytest.mark.django_db
@@ -194,3 +198,16 @@ def test_demo_loaders_run_in_order_with_the_keywords_they_take(monkeypatch) -> N
 
 def test_the_service_app_registers_its_demo_loader() -> None:
     assert [loader.key for loader in registry.demo_loaders()][:1] == ["service"]
+
+
+def test_next_steps_come_in_order_and_a_failing_app_is_left_out(world, monkeypatch, caplog) -> None:
+    monkeypatch.setattr(registry, "NEXT_STEPS", {})
+
+    def broken(user, engagement):
+        raise RuntimeError("boom")
+
+    register_next_steps("late", lambda user, engagement: [NextStep("Later", "/b/", order=200)])
+    register_next_steps("broken", broken)
+    register_next_steps("early", lambda user, engagement: [NextStep("First", "/a/", order=10)])
+    assert [step.text for step in next_steps(world.it_lead, world.e1)] == ["First", "Later"]
+    assert "Next steps 'broken' failed" in caplog.text

@@ -16,6 +16,7 @@ from tandem.core.filtersets import EngagementFilterSet
 from tandem.core.forms import EngagementForm
 from tandem.core.headlines import engagement_headlines, home_headlines
 from tandem.core.models import ChangeLog, Engagement, EngagementParty, RoleAssignment
+from tandem.core.registry import next_steps
 from tandem.core.services import (
     NotAllowed,
     can_create_engagement,
@@ -107,6 +108,7 @@ class EngagementDetailView(ObjectDetailView):
             "current_guide": GUIDE.get(obj.phase),
             "next_phase": next_phase,
             "next_guide": GUIDE.get(next_phase) if next_phase else None,
+            "next_steps": next_steps(user, obj),
             "parties": parties,
             "people": engagement_people(obj, user),
             "recent": ChangeLog.objects.restrict(user)
