@@ -37,16 +37,16 @@ from tandem.core.headlines import register_headlines
 __all__ = [
     "DemoLoader",
     "MenuEntry",
+    "NextStep",
     "add_phase_link",
     "demo_loaders",
     "engagement_menu",
     "load_app_demos",
     "menu_entries",
+    "next_steps",
     "register_demo_loader",
     "register_headlines",
     "register_menu_entry",
-    "NextStep",
-    "next_steps",
     "register_next_steps",
 ]
 
