@@ -17,6 +17,7 @@ Charts in PDFs are static SVG from :mod:`tandem.core.svg_charts`, inline in the 
 from __future__ import annotations
 
 import base64
+import logging
 import mimetypes
 import re
 from pathlib import Path
@@ -47,6 +48,10 @@ WEASYPRINT_MESSAGE = (
     "PDF reports need WeasyPrint: pip install 'weasyprint>=66' in Tandem's environment, "
     "then restart Tandem."
 )
+
+
+# WeasyPrint logs each layout step at INFO: nothing an operator needs in the server's log.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
 class PdfUnavailable(RuntimeError):

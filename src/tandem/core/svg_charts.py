@@ -135,7 +135,13 @@ def _axes(frame: _Frame, categories: Sequence[str], percent: bool, ticks: int) -
         f'y2="{_n(frame.top + frame.plot_height)}"/>'
     )
     parts.append("</g>")
+    # Every category labelled when they fit, else every second, third... (the first kept).
+    widest = max((len(str(category)) for category in categories), default=0) * 6.0 + 8
+    fits = max(1, int(frame.plot_width // max(widest, 1.0)))
+    step = max(1, math.ceil(len(categories) / fits))
     for index, category in enumerate(categories):
+        if index % step:
+            continue
         start, width = frame.band(index, len(categories))
         labels.append(
             f'<text x="{_n(start + width / 2)}" y="{_n(frame.top + frame.plot_height + 14)}" '
@@ -145,32 +151,41 @@ def _axes(frame: _Frame, categories: Sequence[str], percent: bool, ticks: int) -
     return parts + labels
 
 
-def _goals(frame: _Frame, goals: Sequence[Goal], percent: bool) -> list[str]:
-    """Dashed horizontal lines, one per distinct value, each labelled at its right end."""
+def _goal_values(goals: Sequence[Goal]) -> dict[float, list[str]]:
+    """Each distinct finite goal value (highest first) and whose goals it is."""
     named: dict[float, list[str]] = {}
     for goal in goals:
         value = _finite(goal.value)
         if value is not None:
             named.setdefault(value, []).append(goal.name)
-    parts = []
+    return dict(sorted(named.items(), reverse=True))
+
+
+def _goals(frame: _Frame, goals: Sequence[Goal]) -> list[str]:
+    """Dashed horizontal lines, one per distinct value (the legend says whose)."""
     end = _n(frame.left + frame.plot_width)
-    for index, value in enumerate(sorted(named, reverse=True)):
+    parts = []
+    for value in _goal_values(goals):
         y = _n(frame.y(value))
-        # Close lines: the highest labelled above its line, the next below, and so on.
-        label_y = frame.y(value) + (-3 if index % 2 == 0 else 10)
-        names = ", ".join(name for name in named[value] if name)
-        caption = f"Goal {_label(value, percent)}" + (f" ({names})" if names else "")
         parts.append(
-            f'<g class="goal"><line x1="{frame.left}" y1="{y}" x2="{end}" y2="{y}" '
+            f'<line class="goal" x1="{frame.left}" y1="{y}" x2="{end}" y2="{y}" '
             f'stroke="{GOAL_COLOUR}" stroke-width="1.2" stroke-dasharray="6,3"/>'
-            f'<text x="{end}" y="{_n(label_y)}" text-anchor="end" '
-            f'fill="{GOAL_COLOUR}">{text(caption)}</text></g>'
         )
     return parts
 
 
-def _legend(frame: _Frame, names: Sequence[str]) -> list[str]:
-    if not names:
+def goal_caption(goals: Sequence[Goal], percent: bool = True) -> str:
+    """ "Goal 95 % (P1, P2) · 90 % (P3)": what the dashed lines are."""
+    said = []
+    for value, names in _goal_values(goals).items():
+        whose = ", ".join(name for name in names if name)
+        said.append(_label(value, percent) + (f" ({whose})" if whose else ""))
+    return f"Goal {' · '.join(said)}" if said else ""
+
+
+def _legend(frame: _Frame, names: Sequence[str], goals: Sequence[Goal], percent: bool) -> list[str]:
+    caption = goal_caption(goals, percent)
+    if not names and not caption:
         return []
     parts = ['<g class="legend">']
     x = float(frame.left)
@@ -182,6 +197,13 @@ def _legend(frame: _Frame, names: Sequence[str]) -> list[str]:
             f'<text x="{_n(x + 14)}" y="{y}">{text(name)}</text>'
         )
         x += 24 + 6.2 * len(name)
+    if caption:
+        parts.append(
+            f'<line x1="{_n(x)}" y1="{y - 4}" x2="{_n(x + 16)}" y2="{y - 4}" '
+            f'stroke="{GOAL_COLOUR}" stroke-width="1.2" stroke-dasharray="6,3"/>'
+            f'<text class="goal-caption" x="{_n(x + 20)}" y="{y}" '
+            f'fill="{GOAL_COLOUR}">{text(caption)}</text>'
+        )
     parts.append("</g>")
     return parts
 
@@ -201,11 +223,12 @@ def line_chart(
     label: str = "",
 ) -> str:
     """Lines over ``categories`` (e.g. months), one per series, with a point at each value;
-    a ``None`` breaks the line. Each of ``goals`` draws a dashed horizontal line, labelled."""
+    a ``None`` breaks the line. Each of ``goals`` draws a dashed horizontal line; the legend
+    says whose."""
     frame = _Frame(width, height, low, high if high > low else low + 1)
     parts = _open(frame, title, label)
     parts += _axes(frame, categories, percent, max(ticks, 1))
-    parts += _goals(frame, goals, percent)
+    parts += _goals(frame, goals)
     for index, one in enumerate(series):
         colour = PALETTE[index % len(PALETTE)]
         parts.append(f'<g class="series" fill="{colour}" stroke="{colour}">')
@@ -225,7 +248,7 @@ def line_chart(
             for x, y in run:
                 parts.append(f'<circle cx="{_n(x)}" cy="{_n(y)}" r="2.5" stroke="none"/>')
         parts.append("</g>")
-    parts += _legend(frame, [one.name for one in series])
+    parts += _legend(frame, [one.name for one in series], goals, percent)
     parts.append("</svg>")
     return "".join(parts)
 
@@ -267,7 +290,7 @@ def bar_chart(
                 f'<rect x="{_n(x)}" y="{_n(top)}" width="{_n(bar)}" height="{_n(bottom - top)}"/>'
             )
         parts.append("</g>")
-    parts += _goals(frame, goals, percent)
-    parts += _legend(frame, [one.name for one in series])
+    parts += _goals(frame, goals)
+    parts += _legend(frame, [one.name for one in series], goals, percent)
     parts.append("</svg>")
     return "".join(parts)
