@@ -12,7 +12,10 @@ import re
 import socket
 
 import pytest
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.management import call_command
 from django.test import RequestFactory
+from django.utils.functional import empty
 from pypdf import PdfReader
 
 from tandem.core import reports
@@ -163,3 +166,30 @@ def test_without_weasyprint_the_message_says_pip_install(report_template, monkey
     monkeypatch.setattr(builtins, "__import__", failing)
     with pytest.raises(reports.PdfUnavailable, match="pip install 'weasyprint>=66'"):
         reports.render_pdf(report_template, _context())
+
+
+def test_collected_static_files_serve_a_deployed_report(
+    settings, tmp_path, report_template, no_network
+) -> None:
+    """As deployed: hashed names from the manifest, read from the collected files."""
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    }
+    staticfiles_storage._wrapped = empty  # the new backend
+    try:
+        call_command("collectstatic", interactive=False, verbosity=0)
+        hashed = staticfiles_storage.url("tandem/fonts/DejaVuSans.ttf")
+        assert hashed != "/static/tandem/fonts/DejaVuSans.ttf"
+        data, _kind = reports.fetch_resource(reports.BASE_URL + hashed.lstrip("/"))
+        assert data[:4] == b"\x00\x01\x00\x00"
+        reader = PdfReader(io.BytesIO(reports.render_pdf(report_template, _context())))
+        fonts = {
+            str(font.get_object()["/BaseFont"]).split("+")[-1]
+            for page in reader.pages
+            for font in page["/Resources"]["/Font"].values()
+        }
+        assert "Tandem-Sans" in fonts
+    finally:
+        staticfiles_storage._wrapped = empty
