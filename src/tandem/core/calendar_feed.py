@@ -37,6 +37,8 @@ SECRET_BYTES = 32
 # stops there): a calendar client polls it often.
 MAX_EVENTS = 500
 MAX_TEXT = 1000
+# A feed answers at most this many reads a minute (then 429 with Retry-After).
+MAX_READS_PER_MINUTE = 30
 # ``last_used`` is written at most this often.
 LAST_USED_SECONDS = 300
 AUDIT_EXCLUDE = frozenset({"digest"})
@@ -75,11 +77,29 @@ def deadlines_for(user: Any, *, limit: int = MAX_EVENTS) -> list[Deadline]:
     """Every provider's deadlines for ``user``, at most ``limit`` in all."""
     found: list[Deadline] = []
     for provider in list(_PROVIDERS):
-        for item in provider(user):
-            if len(found) >= limit:
-                return found
-            found.append(Deadline(*item))
+        try:
+            for item in provider(user):
+                if len(found) >= limit:
+                    return found
+                found.append(Deadline(*item))
+        except Exception:  # one broken provider leaves the others' deadlines in the feed
+            logger.exception("The calendar provider %r failed", provider)
     return found
+
+
+def over_rate(feed: CalendarFeed) -> bool:
+    """True when ``feed`` was read more than ``MAX_READS_PER_MINUTE`` times this minute
+    (a calendar client polls every few minutes; a loop is cut off with a 429)."""
+    from django.core.cache import cache
+
+    key = f"tandem:calendar-feed:{feed.pk}:{int(timezone.now().timestamp() // 60)}"
+    if cache.add(key, 1, timeout=90):
+        return False
+    try:
+        return int(cache.incr(key)) > MAX_READS_PER_MINUTE
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=90)
+        return False
 
 
 def digest_of(token: str) -> str:

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from tandem.core.models import Notification
 from tandem.core.models.notifications import (
@@ -57,7 +58,7 @@ def notify(
     if not title:
         raise ValueError("A notification needs a title.")
     body = _clean(body, BODY_MAX_LENGTH)
-    kind = str(kind).strip()[:KIND_MAX_LENGTH]
+    kind = slugify(str(kind))[:KIND_MAX_LENGTH]
     try:
         validate_relative_url(url)
     except ValidationError as error:

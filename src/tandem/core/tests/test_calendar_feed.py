@@ -162,3 +162,34 @@ def test_the_page_creates_shows_once_rotates_and_deletes(world, client_for, clie
 def test_the_page_needs_a_signed_in_person(client) -> None:
     response = client.get(reverse("core:calendar_feed_settings"))
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_a_failing_provider_leaves_the_others(world, client, provider, caplog) -> None:
+    world.sponsor.email = "sponsor@alpha.example"
+    world.sponsor.save()
+
+    def broken(user):  # noqa: ANN001, ANN202
+        raise RuntimeError("provider bug")
+
+    calendar_feed.register_deadlines(broken)
+    try:
+        _feed, token = calendar_feed.issue_feed(world.sponsor)
+        response = client.get(_url(token))
+    finally:
+        calendar_feed.unregister_deadlines(broken)
+    assert response.status_code == 200
+    assert len(list(Calendar.from_ical(response.content).walk("VEVENT"))) == 2
+    assert "provider" in caplog.text
+
+
+def test_reads_are_rate_limited(world, client, settings) -> None:
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    _feed, token = calendar_feed.issue_feed(world.sponsor)
+    answers = [
+        client.get(_url(token)).status_code for _ in range(calendar_feed.MAX_READS_PER_MINUTE + 2)
+    ]
+    assert (
+        answers[: calendar_feed.MAX_READS_PER_MINUTE] == [200] * calendar_feed.MAX_READS_PER_MINUTE
+    )
+    last = client.get(_url(token))
+    assert last.status_code == 429 and last["Retry-After"] == "60"

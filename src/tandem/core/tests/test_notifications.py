@@ -36,13 +36,13 @@ def test_notify_writes_one_row_per_active_person_in_one_insert(world) -> None:
             body="Level 1 has two hours.",
             url="/engagements/1/",
             engagement=world.e1,
-            kind="escalation",
+            kind="Escalation Opened",
         )
     inserts = [q for q in queries.captured_queries if q["sql"].startswith("INSERT")]
     assert len(inserts) == 1, "one bulk insert"
     assert {row.recipient for row in rows} == {world.sponsor, world.it_lead}
     stored = Notification.objects.get(recipient=world.sponsor)
-    assert stored.title == "Escalation opened" and stored.kind == "escalation"
+    assert stored.title == "Escalation opened" and stored.kind == "escalation-opened"
     assert stored.read_at is None and stored.url == "/engagements/1/"
     assert not Notification.objects.filter(recipient=world.observer).exists()
 

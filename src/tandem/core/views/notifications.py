@@ -89,6 +89,14 @@ def calendar_feed_ics(request: HttpRequest, token: str) -> HttpResponse:
     feed = calendar_feed.find_feed(token)
     if feed is None:
         raise Http404("No such calendar feed.")
+    if calendar_feed.over_rate(feed):
+        response = HttpResponse(
+            "Too many reads of this feed: try again in a minute.\n",
+            status=429,
+            content_type="text/plain; charset=utf-8",
+        )
+        response["Retry-After"] = "60"
+        return response
     body = calendar_feed.render_ics(feed.user, base_url=request.build_absolute_uri("/"))
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="tandem.ics"'
