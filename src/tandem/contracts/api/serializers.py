@@ -16,6 +16,9 @@ from tandem.contracts.forms import fill_document
 from tandem.contracts.models import Contract, ContractDocument, ScopeItem
 from tandem.core.api.serializers import TIMESTAMPS, ScopedModelSerializer
 
+# Money as the API writes every amount: exact decimal text ("23150.00"), never a float.
+DECIMAL_TEXT = {"type": "string", "format": "decimal", "pattern": r"^-?\d+(?:\.\d+)?$"}
+
 
 class ContractSerializer(ScopedModelSerializer):
     monthly_charge = serializers.SerializerMethodField(
@@ -68,11 +71,11 @@ class ContractSerializer(ScopedModelSerializer):
             cache[obj.pk] = charges.charge_of(obj.scope_items.all())
         return cache[obj.pk]
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(DECIMAL_TEXT)
     def get_monthly_charge(self, obj: Contract) -> Decimal:
         return self._charge(obj).total  # type: ignore[no-any-return]
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(DECIMAL_TEXT)
     def get_milestone_total(self, obj: Contract) -> Decimal:
         return self._charge(obj).milestone_total  # type: ignore[no-any-return]
 

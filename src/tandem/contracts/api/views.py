@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
 from tandem.contracts import filtersets
@@ -29,6 +30,15 @@ class ScopeItemViewSet(ScopedModelViewSet):
     filterset_class = filtersets.ScopeItemFilterSet
 
 
+@extend_schema_view(
+    create=extend_schema(
+        request={"multipart/form-data": serializers.ContractDocumentSerializer},
+        description="Upload a PDF or DOCX file (`upload`) as multipart/form-data; a title the "
+        "contract already has adds its next version. A file of another type, over "
+        "TANDEM_CONTRACT_DOCUMENT_MAX_BYTES or a ZIP that is no Word document is a 400 on "
+        "`upload`, and nothing is stored.",
+    )
+)
 class ContractDocumentViewSet(ScopedModelViewSet):
     """A contract's documents (PDF or DOCX), versioned per title, with their SHA-256. Upload
     with multipart/form-data; `download` serves the file as an attachment."""
