@@ -33,7 +33,10 @@ from pathlib import Path
 from typing import Any, cast
 
 from django.conf import settings
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve
 
@@ -174,7 +177,7 @@ def write_export(progress: Progress, path: str, query: str) -> dict[str, Any]:
             file_name = _stored_name(disposition, progress)
             _keep(response, progress, file_name)
         finally:
-            response.close()
+            _close_quietly(response)
     logger.info(
         "Export %s: %s rows to %s in %.1f s",
         progress.pk,
@@ -183,6 +186,23 @@ def write_export(progress: Progress, path: str, query: str) -> dict[str, Any]:
         time.monotonic() - started,
     )
     return {"file_name": file_name, "rows": writing.total}
+
+
+def _close_quietly(response: HttpResponseBase) -> None:
+    """Release what the response holds (its rows' cursor, its file) without closing this
+    thread's database connection.
+
+    ``close()`` ends a request: it sends ``request_finished``, whose ``close_old_connections``
+    closes the connection when it is in a transaction or past its age - the worker's own, in the
+    middle of its work (and, where work runs inside a transaction, everything after it fails
+    with "the connection is closed"). A server does that after a request; this export is not
+    one, so the receiver is held off while the response closes, as Django's test client does.
+    """
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
 
 
 def _host() -> str:
