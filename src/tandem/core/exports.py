@@ -378,6 +378,30 @@ def write_xlsx(
     return written
 
 
+def write_workbook(
+    stream: IO[bytes],
+    sheets: Sequence[tuple[str, Sequence[Column], Iterable[Sequence[Any]]]],
+    *,
+    time_zone: str = "UTC",
+) -> None:
+    """Write a workbook of several typed sheets ``(title, columns, rows)``, in order: a report
+    (``tandem.core.reports_xlsx``). Titles are made valid and unique (Excel ignores case)."""
+    if not sheets:
+        raise ValueError("a workbook needs at least one sheet")
+    book = Workbook(write_only=True)
+    used: set[str] = set()
+    for title, columns, rows in sheets:
+        name = base = sheet_title(title)
+        number = 2
+        while name.lower() in used:
+            suffix = f" ({number})"
+            name = base[: 31 - len(suffix)] + suffix
+            number += 1
+        used.add(name.lower())
+        append_sheet(book, columns, rows, sheet=name, time_zone=time_zone)
+    book.save(stream)
+
+
 def append_sheet(
     book: Workbook,
     columns: Sequence[Column],

@@ -1,9 +1,9 @@
-"""Workbook reports of several sheets, through the one export writer (``tandem.core.exports``).
+"""Workbook reports of several sheets, through the one export writer (``exports.write_workbook``).
 
 A report (e.g. a contract's obligations beside its scope items) is a list of :class:`Sheet`:
 each sheet's columns are typed exactly as an export's (formulas neutralized, money with its
 currency's format, instants in the report's zone), because every cell goes through
-:func:`tandem.core.exports.append_sheet`. A one-table download stays ``?export=xlsx`` on the
+:func:`tandem.core.exports.write_workbook`. A one-table download stays ``?export=xlsx`` on the
 list itself; this is for reports that put several tables in one file.
 """
 
@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.http import FileResponse
-from openpyxl import Workbook
 
-from tandem.core.exports import XLSX_TYPE, Column, append_sheet, sheet_title
+from tandem.core.exports import XLSX_TYPE, Column, write_workbook
 
 
 @dataclass(frozen=True)
@@ -32,18 +31,7 @@ class Sheet:
 def _write(stream: Any, sheets: Sequence[Sheet], time_zone: str) -> None:
     if not sheets:
         raise ValueError("a report needs at least one sheet")
-    book = Workbook(write_only=True)
-    used: set[str] = set()
-    for sheet in sheets:
-        title = base = sheet_title(sheet.title)
-        number = 2
-        while title.lower() in used:  # Excel compares sheet names without case
-            suffix = f" ({number})"
-            title = base[: 31 - len(suffix)] + suffix
-            number += 1
-        used.add(title.lower())
-        append_sheet(book, sheet.columns, sheet.rows, sheet=title, time_zone=time_zone)
-    book.save(stream)
+    write_workbook(stream, [(s.title, s.columns, s.rows) for s in sheets], time_zone=time_zone)
 
 
 def render_xlsx(sheets: Sequence[Sheet], *, time_zone: str = "UTC") -> bytes:
