@@ -150,6 +150,9 @@ class Contract(EngagementScopedModel):
         current = self.stored_status or ContractStatus.DRAFT
         return [s for s in ContractStatus.values if s in TRANSITIONS[current]]
 
+    def next_status_labels(self) -> list[str]:
+        return [str(ContractStatus(s).label).lower() for s in self.next_statuses()]
+
     def status_refusal(self, status: str) -> str:
         """Why the status may not move from the stored one to ``status`` ("" when it may)."""
         current = self.stored_status
