@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from tandem.contracts import uploads
 from tandem.contracts.choices import ContractStatus
 from tandem.contracts.models import Contract, ContractDocument, ScopeItem
+from tandem.contracts.models.contracts import INITIAL
 from tandem.core.choices import Action, OrganizationKind
 from tandem.core.forms import DateInput, UserBoundForm
 from tandem.core.models import EngagementParty, Organization
@@ -69,11 +70,7 @@ class ContractForm(UserBoundForm):
             .order_by("title")
         )
         current = self.instance.stored_status
-        offered = (
-            [current, *self.instance.next_statuses()]
-            if current
-            else [ContractStatus.DRAFT, ContractStatus.NEGOTIATION]
-        )
+        offered = [current, *self.instance.next_statuses()] if current else list(INITIAL)
         self.fields["status"].choices = [
             (value, label)
             for value, label in ContractStatus.choices

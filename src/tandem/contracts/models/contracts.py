@@ -23,6 +23,8 @@ from tandem.core.models import EngagementParty, EngagementScopedModel
 from tandem.core.models.engagements import currency_code
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
+# Where a new contract may start: active, expiring and the final statuses come later.
+INITIAL = (ContractStatus.DRAFT, ContractStatus.NEGOTIATION, ContractStatus.SIGNED)
 NOT_NEGATIVE = [MinValueValidator(0, "An amount cannot be negative.")]
 
 
@@ -156,10 +158,13 @@ class Contract(EngagementScopedModel):
     def status_refusal(self, status: str) -> str:
         """Why the status may not move from the stored one to ``status`` ("" when it may)."""
         current = self.stored_status
-        if current is None:  # a new contract starts as a draft or under negotiation
-            if status in (ContractStatus.DRAFT, ContractStatus.NEGOTIATION):
+        if current is None:  # a draft, under negotiation, or one signed before Tandem knew it
+            if status in INITIAL:
                 return ""
-            return "A new contract starts as a draft or under negotiation."
+            return (
+                "A new contract starts as a draft, under negotiation or signed (an active one "
+                "is activated from there)."
+            )
         if status == current:
             return ""
         if status in ACTIVATION_ONLY:

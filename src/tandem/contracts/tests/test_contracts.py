@@ -158,6 +158,15 @@ def test_status_moves_only_along_the_allowed_steps(world, api_for) -> None:
         Contract.objects.get(pk=contract.pk).move_to(ContractStatus.DRAFT)  # final
 
 
+def test_a_new_contract_starts_draft_negotiation_or_signed(world, api_for) -> None:
+    url = reverse("contracts-api:contract-list")
+    for status in (ContractStatus.EXPIRING, ContractStatus.EXPIRED, ContractStatus.TERMINATED):
+        answer = api_for(world.it_lead).post(url, _payload(world, status=status), format="json")
+        assert answer.status_code == 400 and "status" in answer.json()
+    signed = _payload(world, status=ContractStatus.SIGNED, signed_date="2024-12-15")
+    assert api_for(world.it_lead).post(url, signed, format="json").status_code == 201
+
+
 def test_the_edit_form_never_offers_active(world, client_for) -> None:
     contract = ContractFactory(engagement=world.e1, vendor=world.acme)
     Contract.objects.filter(pk=contract.pk).update(status=ContractStatus.SIGNED)
