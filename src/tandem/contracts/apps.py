@@ -11,7 +11,8 @@ class ContractsConfig(AppConfig):
 
     def ready(self) -> None:
         from tandem.contracts.models import documents  # noqa: F401  (the file-deletion signal)
-        from tandem.core.registry import register_menu_entry
+        from tandem.core.choices import Phase
+        from tandem.core.registry import add_phase_link, register_menu_entry
 
         # The engagement navigation: the contracts (with their documents), then the catalog.
         register_menu_entry(
@@ -27,4 +28,14 @@ class ContractsConfig(AppConfig):
             area="terms",
             order=65,
             current=("contracts:scopeitem",),
+        )
+        # The life cycle: the Contract phase's pages (its other capabilities are not yet built).
+        add_phase_link(
+            Phase.CONTRACT, "Contracts", "contracts:contract_list", capability="contracts"
+        )
+        add_phase_link(
+            Phase.CONTRACT,
+            "Service catalog",
+            "contracts:scopeitem_list",
+            capability="service_catalog",
         )

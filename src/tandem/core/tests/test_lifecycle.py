@@ -16,6 +16,8 @@ from tandem.core.views import lifecycle
 from tandem.core.views.lifecycle import GUIDE, NOT_YET_AVAILABLE, add_phase_link, phase_steps
 
 BEFORE_OPERATE = ("Explore", "Select", "Contract", "Transition-in")
+#: The phases before Operate that no page serves yet (Contract has its contracts and catalog).
+WITHOUT_PAGES = ("Explore", "Select", "Transition-in")
 
 
 def operating(pk: int = 7) -> SimpleNamespace:
@@ -40,14 +42,29 @@ def guide_links(monkeypatch):
 
 def test_phases_before_operate_have_no_page_and_are_not_ticked() -> None:
     steps = by_label(phase_steps(operating()))
-    for label in BEFORE_OPERATE:
+    for label in WITHOUT_PAGES:
         step = steps[label]
         assert step["state"] == "past", label  # before the current phase, yet not "done"
         assert step["available"] is False and step["links"] == [], label
         assert step["capabilities"], label
         assert all(item["available"] is False for item in step["capabilities"]), label
         assert all(item["links"] == [] for item in step["capabilities"]), label
-    assert [s["label"] for s in steps.values() if s["state"] == "done"] == []
+    assert [s["label"] for s in steps.values() if s["state"] == "done"] == [
+        label for label in BEFORE_OPERATE if label not in WITHOUT_PAGES
+    ]
+
+
+def test_the_contract_phase_links_its_pages_and_nothing_else() -> None:
+    contract = by_label(phase_steps(operating(pk=7)))["Contract"]
+    capabilities = {item["key"]: item for item in contract["capabilities"]}
+    assert capabilities["contracts"]["links"] == [
+        ("Contracts", reverse("contracts:contract_list", args=[7]))
+    ]
+    assert capabilities["service_catalog"]["links"] == [
+        ("Service catalog", reverse("contracts:scopeitem_list", args=[7]))
+    ]
+    for key in ("service_level_terms", "compliance", "escalation_matrix"):
+        assert capabilities[key]["available"] is False and capabilities[key]["links"] == [], key
 
 
 def test_operate_service_level_pages_are_links() -> None:
@@ -85,16 +102,17 @@ def test_an_affiliation_has_no_page_in_any_phase() -> None:
 
 
 def test_a_past_phase_with_a_page_is_ticked(guide_links) -> None:
-    add_phase_link(Phase.CONTRACT, "Scope", "core:engagement_audit", capability="service_catalog")
+    add_phase_link(Phase.SELECT, "Scoring", "core:engagement_audit", capability="scoring")
     steps = by_label(phase_steps(operating(pk=5)))
-    contract = steps["Contract"]
-    assert contract["state"] == "done" and contract["available"] is True
-    catalog = contract["capabilities"][0]
-    assert catalog["available"] is True
-    assert catalog["links"] == [("Scope", reverse("core:engagement_audit", args=[5]))]
+    select = steps["Select"]
+    assert select["state"] == "done" and select["available"] is True
+    scoring = {item["key"]: item for item in select["capabilities"]}["scoring"]
+    assert scoring["available"] is True
+    assert scoring["links"] == [("Scoring", reverse("core:engagement_audit", args=[5]))]
     # Its other capabilities still have no page, and the other phases are unchanged.
-    assert [item["available"] for item in contract["capabilities"][1:]] == [False] * 3
-    assert steps["Select"]["state"] == "past"
+    others = [item["available"] for item in select["capabilities"] if item["key"] != "scoring"]
+    assert others == [False, False]
+    assert steps["Explore"]["state"] == "past"
 
 
 def test_a_link_to_a_route_that_does_not_exist_is_no_page(guide_links) -> None:
@@ -135,9 +153,10 @@ def stepper_items(html: str) -> dict[str, str]:
 def test_engagement_home_ticks_nothing_without_a_page(world, client_for) -> None:
     html = client_for(world.it_lead).get(world.e1.get_absolute_url()).content.decode()
     steps = stepper_items(html)
-    assert "✓" not in "".join(steps.values()) and "step-done" not in html
-    for label in BEFORE_OPERATE:
+    for label in WITHOUT_PAGES:
+        assert "✓" not in steps[label] and "step-done" not in steps[label], label
         assert "step-unavailable" in steps[label] and NOT_YET_AVAILABLE in steps[label], label
+    assert "step-done" in steps["Contract"]  # passed, and its contracts have pages
     assert NOT_YET_AVAILABLE not in steps["Operate"]
     assert NOT_YET_AVAILABLE in steps["Exit or renew"]
 
@@ -174,6 +193,8 @@ def test_side_navigation_phases_without_pages_say_so(world, client_for) -> None:
         if label == "Operate":
             assert f'href="{reverse("service:sla_dashboard", args=[pk])}"' in item
             assert NOT_YET_AVAILABLE not in item
+        elif label == "Contract":
+            assert f'href="{reverse("contracts:contract_list", args=[pk])}"' in item
         else:
             assert NOT_YET_AVAILABLE in item and "✓" not in item, label
 
@@ -184,7 +205,8 @@ def test_home_page_cards_tick_nothing_without_a_page(world, client_for) -> None:
     steppers = re.findall(r'<ol class="stepper compact[^"]*"[^>]*>(.*?)</ol>', html, re.S)
     assert steppers, "no life cycle on the home page's engagement cards"
     for stepper in steppers:
-        assert "step-done" not in stepper and "✓" not in stepper
+        done = re.findall(r'<li class="step step-done".*?</li>', stepper, re.S)
+        assert len(done) == 1 and "Contract" in done[0]  # the only past phase with pages
         assert "step-unavailable" in stepper and NOT_YET_AVAILABLE in stepper
 
 

@@ -78,6 +78,11 @@ GUIDE: dict[str, PhaseGuide] = {
     Phase.CONTRACT: PhaseGuide(
         "Write down what is delivered, how well, and what happens when it is not.",
         _involves(
+            (
+                "contracts",
+                "Contracts and their documents: master agreement, statement of work, business "
+                "associate agreement, amendments",
+            ),
             ("service_catalog", "Scope: the service catalog"),
             (
                 "service_level_terms",
@@ -198,6 +203,7 @@ def _capabilities(guide: PhaseGuide, links: list[tuple[PhaseLink, str]]) -> list
     """Each capability of the phase with its pages; none means "not yet available"."""
     return [
         {
+            "key": item.key,
             "text": item.text,
             "links": [(link.label, url) for link, url in links if link.capability == item.key],
             "available": any(link.capability == item.key for link, _ in links),
