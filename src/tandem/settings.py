@@ -238,16 +238,17 @@ else:
         }
     }
 
-# --- e-mail (tandem.core.notifications): the console unless TANDEM_EMAIL_HOST names SMTP ---
-_EMAIL_HOST = env.string("TANDEM_EMAIL_HOST", default="")
+# --- e-mail (tandem.core.notifications): SMTP to TANDEM_EMAIL_HOST; without one, the console
+# in debug (the embedded mode) and the machine's own mail relay (localhost:25) in production ---
+_EMAIL_HOST = env.string("TANDEM_EMAIL_HOST") or ("" if DEBUG else "localhost")
 if _EMAIL_HOST:
     _EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     _EMAIL_OPTIONS = {
         "host": _EMAIL_HOST,
-        "port": env.integer("TANDEM_EMAIL_PORT", default=587),
+        "port": env.integer("TANDEM_EMAIL_PORT", default=587 if _EMAIL_HOST != "localhost" else 25),
         "username": env.string("TANDEM_EMAIL_USER", default=""),
         "password": env.secret("TANDEM_EMAIL_PASSWORD", default=""),
-        "use_tls": env.boolean("TANDEM_EMAIL_USE_TLS", default=True),
+        "use_tls": env.boolean("TANDEM_EMAIL_USE_TLS", default=_EMAIL_HOST != "localhost"),
         "timeout": 10,
     }
 else:
