@@ -65,6 +65,7 @@ NOT_PAGES = {
     "service:slarun_start": "an action (POST)",
     "service:slapolicy_download": "a file (the policy's TOML)",
     "service:plotly_js": "a script",
+    "service:sla_report_pdf": "a file (the SLA report as PDF)",
     "contracts:contractdocument_download": "a file (the document, as an attachment)",
 }
 #: Routes that show background work, with the kind of work their page shows.
