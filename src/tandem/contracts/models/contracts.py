@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -73,7 +73,11 @@ class Contract(EngagementScopedModel):
         max_length=10, choices=RenewalType.choices, default=RenewalType.NONE
     )
     notice_period_days = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Days of notice to end or not renew the contract."
+        null=True,
+        blank=True,
+        # The same bound on every database (SQLite would take 64-bit values, PostgreSQL not).
+        validators=[MaxValueValidator(36_500, "At most 36,500 days (100 years).")],
+        help_text="Days of notice to end or not renew the contract.",
     )
     termination_rights = models.TextField(blank=True)
     total_value = models.DecimalField(**MONEY, default=0, validators=NOT_NEGATIVE)

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -17,7 +17,11 @@ from tandem.contracts.choices import PricingModel, ScopeCategory
 from tandem.contracts.models.contracts import MONEY, NOT_NEGATIVE
 from tandem.core.models import EngagementScopedModel
 
-POSITIVE = [MinValueValidator(1, "Give a positive number, or leave it empty.")]
+# The same bound on every database (SQLite would take 64-bit values, PostgreSQL not).
+POSITIVE = [
+    MinValueValidator(1, "Give a positive number, or leave it empty."),
+    MaxValueValidator(100_000_000, "At most 100,000,000."),
+]
 
 # The volume each pricing model multiplies the unit price by (fixed and milestone: none).
 VOLUME_FIELD = {
